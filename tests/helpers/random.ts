@@ -1,0 +1,49 @@
+// Seeded random inputs for tests (no Math.random in tests). mulberry32: small, fast, good enough.
+export type Rng = () => number;
+
+export function seeded(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal via Box-Muller. */
+export function normal(rng: Rng): number {
+  const u = Math.max(rng(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}
+
+export function randF32(rng: Rng, n: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = normal(rng) * scale;
+  return out;
+}
+
+/** f32 -> bf16 bits, round to nearest even (NaN kept quiet). */
+export function f32ToBf16Bits(v: number): number {
+  const f = new Float32Array([v]);
+  const u = new Uint32Array(f.buffer)[0];
+  if ((u & 0x7fffffff) > 0x7f800000) return ((u >>> 16) | 0x40) & 0xffff;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+export function bf16BitsToF32(bits: number): number {
+  const u = new Uint32Array([(bits & 0xffff) << 16]);
+  return new Float32Array(u.buffer)[0];
+}
+
+/** Random bf16 tensor: raw bits (for upload) and their exact float values (for references). */
+export function randBf16(rng: Rng, n: number, scale = 1): { bits: Uint16Array; values: Float64Array } {
+  const bits = new Uint16Array(n);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    bits[i] = f32ToBf16Bits(normal(rng) * scale);
+    values[i] = bf16BitsToF32(bits[i]);
+  }
+  return { bits, values };
+}
