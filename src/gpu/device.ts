@@ -264,7 +264,7 @@ export class Gpu {
     if (this.uncaptured.length) {
       const errs = this.uncaptured.splice(0);
       const first = errs[0].message.trim();
-      const kernel = /\[(?:ComputePipeline|BindGroup|ShaderModule|Buffer)\s+"+([^"]+)"+\]/.exec(first)?.[1] ?? 'unknown';
+      const kernel = /\[\w+\s+"+([^"]+)"+\]/.exec(first)?.[1] ?? 'unknown';
       throw new GpuValidationError(
         `GPU error in '${kernel}'${errs.length > 1 ? ` (+${errs.length - 1} more)` : ''}: ${first}`,
         kernel,

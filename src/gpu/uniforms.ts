@@ -14,6 +14,13 @@ export interface UniformLayout<F extends Readonly<Record<string, ScalarType>>> {
   packInto(values: { readonly [K in keyof F]: number }, out: DataView, byteOffset: number): void;
 }
 
+/** The shape-only view of any layout (for registries and layout tests). */
+export interface UniformLayoutInfo {
+  readonly fields: readonly string[];
+  readonly types: Readonly<Record<string, ScalarType>>;
+  readonly byteSize: number;
+}
+
 export function uniformLayout<const F extends Readonly<Record<string, ScalarType>>>(types: F): UniformLayout<F> {
   const fields = Object.keys(types) as (keyof F & string)[];
   const byteSize = Math.max(16, Math.ceil((fields.length * 4) / 16) * 16);

@@ -1,14 +1,25 @@
 // Every shader file with a `struct Args` and the launcher layout that owns it. The layouts test
 // (tests/kernels/layouts.test.ts) parses each shader's struct and checks it against the layout.
-import type { UniformLayout, ScalarType } from '../gpu/uniforms.js';
+import type { UniformLayoutInfo } from '../gpu/uniforms.js';
+import { ARGMAX_ARGS, ARGMAX_FILE } from './argmax.js';
+import { KV_WRITE_ARGS, KV_WRITE_FILE, SDPA_ARGS, SDPA_FILE } from './attention.js';
+import { EMBEDDING_ARGS, EMBEDDING_FILE } from './embedding.js';
+import { MATMUL_ARGS, MATMUL_FILE } from './matmul.js';
 import { RMSNORM_ARGS, RMSNORM_FILE } from './rmsnorm.js';
+import { ROPE_ARGS, ROPE_FILE } from './rope.js';
 
 export interface KernelLayoutEntry {
   readonly file: string;
   readonly struct: string;
-  readonly layout: UniformLayout<Readonly<Record<string, ScalarType>>>;
+  readonly layout: UniformLayoutInfo;
 }
 
 export const KERNEL_LAYOUTS: readonly KernelLayoutEntry[] = [
   { file: RMSNORM_FILE, struct: 'Args', layout: RMSNORM_ARGS },
+  { file: EMBEDDING_FILE, struct: 'Args', layout: EMBEDDING_ARGS },
+  { file: MATMUL_FILE, struct: 'Args', layout: MATMUL_ARGS },
+  { file: ROPE_FILE, struct: 'Args', layout: ROPE_ARGS },
+  { file: SDPA_FILE, struct: 'Args', layout: SDPA_ARGS },
+  { file: KV_WRITE_FILE, struct: 'Args', layout: KV_WRITE_ARGS },
+  { file: ARGMAX_FILE, struct: 'Args', layout: ARGMAX_ARGS },
 ];

@@ -24,17 +24,20 @@ export function randF32(rng: Rng, n: number, scale = 1): Float32Array {
   return out;
 }
 
+const scratchF32 = new Float32Array(1);
+const scratchU32 = new Uint32Array(scratchF32.buffer);
+
 /** f32 -> bf16 bits, round to nearest even (NaN kept quiet). */
 export function f32ToBf16Bits(v: number): number {
-  const f = new Float32Array([v]);
-  const u = new Uint32Array(f.buffer)[0];
+  scratchF32[0] = v;
+  const u = scratchU32[0];
   if ((u & 0x7fffffff) > 0x7f800000) return ((u >>> 16) | 0x40) & 0xffff;
   return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
 export function bf16BitsToF32(bits: number): number {
-  const u = new Uint32Array([(bits & 0xffff) << 16]);
-  return new Float32Array(u.buffer)[0];
+  scratchU32[0] = (bits & 0xffff) << 16;
+  return scratchF32[0];
 }
 
 /** Random bf16 tensor: raw bits (for upload) and their exact float values (for references). */
