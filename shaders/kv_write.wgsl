@@ -23,7 +23,7 @@ fn f32_kv_write(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   let pos = pos0 + token_idx;
   let last = pos0 + args.num_tokens - 1u;
   let ring = args.capacity - args.keep;
-  if (pos >= args.keep && pos + ring <= last) { return; }   // overwritten later in this batch   // overwritten later in this batch
+  if (pos >= args.keep && pos + ring <= last) { return; }   // overwritten later in this batch
   var slot = pos;
   if (pos >= args.keep) { slot = args.keep + (pos - args.keep) % ring; }
   let stride = (args.num_q_heads + 2u * args.num_kv_heads) * args.head_dim;
