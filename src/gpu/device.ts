@@ -123,7 +123,11 @@ export class Gpu {
     try {
       adapter = await dawn.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
     } catch (err) {
-      throw new UnsupportedDeviceError(`${NO_ADAPTER_HELP}\n(Dawn: ${(err as Error).message})`, { cause: err });
+      const dawnMessage = (err as Error).message;
+      if (opts.adapter) {
+        throw new UnsupportedDeviceError(`no GPU adapter matches --adapter '${opts.adapter}'.\n(Dawn: ${dawnMessage})`, { cause: err });
+      }
+      throw new UnsupportedDeviceError(`${NO_ADAPTER_HELP}\n(Dawn: ${dawnMessage})`, { cause: err });
     }
     if (!adapter) throw new UnsupportedDeviceError(NO_ADAPTER_HELP);
 

@@ -6,6 +6,9 @@ import { KV_WRITE_ARGS, KV_WRITE_FILE, SDPA_ARGS, SDPA_FILE } from './attention.
 import { EMBEDDING_ARGS, EMBEDDING_FILE } from './embedding.js';
 import { MATMUL_ARGS, MATMUL_FILE } from './matmul.js';
 import { RMSNORM_ARGS, RMSNORM_FILE } from './rmsnorm.js';
+import { MOE_DOWN_ARGS, MOE_DOWN_FILE, MOE_SWIGLU_ARGS, MOE_SWIGLU_FILE } from './moe.js';
+import { MXFP4_DEQUANT_ARGS, MXFP4_DEQUANT_FILE } from './mxfp4.js';
+import { TOPK_ARGS, TOPK_FILE } from './topk.js';
 import { ROPE_ARGS, ROPE_FILE } from './rope.js';
 
 export interface KernelLayoutEntry {
@@ -16,6 +19,10 @@ export interface KernelLayoutEntry {
 
 export const KERNEL_LAYOUTS: readonly KernelLayoutEntry[] = [
   { file: RMSNORM_FILE, struct: 'Args', layout: RMSNORM_ARGS },
+  { file: TOPK_FILE, struct: 'Args', layout: TOPK_ARGS },
+  { file: MXFP4_DEQUANT_FILE, struct: 'Args', layout: MXFP4_DEQUANT_ARGS },
+  { file: MOE_SWIGLU_FILE, struct: 'Args', layout: MOE_SWIGLU_ARGS },
+  { file: MOE_DOWN_FILE, struct: 'Args', layout: MOE_DOWN_ARGS },
   { file: EMBEDDING_FILE, struct: 'Args', layout: EMBEDDING_ARGS },
   { file: MATMUL_FILE, struct: 'Args', layout: MATMUL_ARGS },
   { file: ROPE_FILE, struct: 'Args', layout: ROPE_ARGS },

@@ -50,3 +50,15 @@ export function randBf16(rng: Rng, n: number, scale = 1): { bits: Uint16Array; v
   }
   return { bits, values };
 }
+
+/** Uniform random bytes (MXFP4 blocks and the like), four per draw: fast enough for 100 MB. */
+export function randBytes(rng: Rng, n: number): Uint8Array {
+  const words = new Uint32Array(Math.ceil(n / 4));
+  for (let i = 0; i < words.length; i++) words[i] = rng() * 4294967296;
+  return new Uint8Array(words.buffer, 0, n);
+}
+
+/** Uniform random integers in [lo, hi] (inclusive). */
+export function randInts(rng: Rng, n: number, lo: number, hi: number): number[] {
+  return Array.from({ length: n }, () => lo + Math.floor(rng() * (hi - lo + 1)));
+}

@@ -1,0 +1,45 @@
+// `wgh info`: the adapter, backend, features, limits and the fallback paths chosen.
+import type { Command } from 'commander';
+import { Gpu } from '../gpu/device.js';
+import { addGpuOptions, gpuOptionsFrom, type GpuFlags } from './options.js';
+
+const SHOWN_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'maxUniformBufferBindingSize',
+  'minStorageBufferOffsetAlignment',
+];
+
+export function registerInfoCommand(program: Command): void {
+  addGpuOptions(program.command('info').description('print the GPU adapter, backend, features and limits'))
+    .option('--json', 'print one JSON object')
+    .action(async (flags: GpuFlags & { json?: boolean }) => {
+      const gpu = await Gpu.open(gpuOptionsFrom(flags));
+      try {
+        const d = gpu.describe();
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
+          return;
+        }
+        const a = d.adapter;
+        const lines = [
+          `adapter:   ${a.description || a.device} (${a.vendor}${a.architecture ? `, ${a.architecture}` : ''})${a.isFallbackAdapter ? ' [software fallback]' : ''}`,
+          `backend:   ${a.backend}`,
+          `features:  ${d.features.join(', ')}`,
+          `subgroups: ${d.caps.subgroups ? `yes (size ${d.caps.subgroupMinSize}..${d.caps.subgroupMaxSize})` : 'no (kernels use workgroup-memory reductions)'}`,
+          `shader-f16: ${d.caps.shaderF16 ? 'yes' : 'no (kernels use f32 only)'}`,
+          `timestamps: ${d.caps.timestampQuery ? 'yes (GPU kernel timings)' : 'no (profiles fall back to wall clock)'}`,
+          `toggles:   ${d.toggles.join(', ') || '(none)'}`,
+          'limits:',
+          ...SHOWN_LIMITS.filter((k) => k in d.limits).map((k) => `  ${k.padEnd(36)} ${d.limits[k]}`),
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        gpu.destroy();
+      }
+    });
+}
