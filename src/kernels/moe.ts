@@ -34,9 +34,10 @@ export interface MoeTiling {
   readonly lanes: number;
 }
 /**
- * Defaults picked on an H100 through Dawn/Vulkan (2026-11-22, gpt-oss-20b decode shapes, wall clock
- * over 200 dependent dispatches): gate_up 8 outputs × 32 lanes ≈ 38 µs (0.93 TB/s of weights), down
- * 2 channels × 64 lanes ≈ 29 µs (0.6 TB/s); other tilings were 5-35% slower.
+ * Defaults picked on an H100 through Dawn/Vulkan (2026-11-22, gpt-oss-20b decode shapes T=1, wall
+ * clock over 200 dependent dispatches, ~7 µs of which is the dispatch floor): gate_up 8 outputs × 32
+ * lanes 38-42 µs (0.85-0.93 TB/s of weights), down 2 channels × 64 lanes 29-37 µs; the other tilings
+ * tried were within run-to-run noise (±15%) or up to 35% slower.
  * 8 outputs (16 rows: gate+up) × 32 lanes = 256 invocations; T=1 gives I/8 * K = 1440 workgroups at gpt-oss size.
  */
 export const MOE_SWIGLU_TILING: MoeTiling = { rowsPerWorkgroup: 8, lanes: 32 };
