@@ -5,15 +5,21 @@
 //   full layers:             keep = 0, S = context length (no wrap before the context is full)
 //   full layers, rotating:   keep = kvKeep, S = maxKvSize (the first kvKeep positions, then the most
 //                            recent S - kvKeep; RoPE positions stay absolute)
-// The slack beyond W on sliding layers lets a request rewind up to `slack` positions (Harmony drops
-// the last turn's analysis, so a new prompt diverges a little before the cache's end) and still find
-// the W keys before the rewind point; see `canRewindTo`.
+// The slack beyond W on sliding layers lets a request rewind up to slack + 1 positions (decode steps
+// queued past a stop; a new prompt diverging a little before the cache's end) and still find the
+// W - 1 keys before the rewind point; see `canRewindTo` and src/kvcache/prefix.ts. Longer rewinds are served by a checkpoint:
+// a copy of the sliding rings taken when a prompt was prefilled (`encodeSaveCheckpoint`), where the next
+// Harmony turn diverges; src/kvcache/prefix.ts decides which applies, or a re-prefill from 0.
+//
+// Memory of the checkpoint: the sliding rings once more, 2 * L_sliding * Hkv * S_sliding * Dh * 4
+// bytes (gpt-oss-20b: 12 layers * 2 * 8 * 384 * 64 * 4 B = 18.9 MB), allocated on first use.
 
 import { ContextOverflowError, ShapeError } from '../errors.js';
 import type { Gpu } from '../gpu/device.js';
 import { createTensor, type GpuTensor } from '../gpu/tensor.js';
 import type { CacheGeometry } from '../kernels/attention.js';
 import type { ModelConfig } from '../model/shapes.js';
+import { ringKeepsRewind } from './prefix.js';
 
 export interface KvCacheOptions {
   /** Longest sequence the full layers hold without rotation (positions 0 .. contextLength-1). */
@@ -28,12 +34,17 @@ export interface KvCacheOptions {
 
 export const DEFAULT_KV_KEEP = 4;
 export const DEFAULT_SLIDING_SLACK = 256;
+/** Positions a rotating cache can reach: pos0 is a u32 in the runner's step buffer. */
+export const ROTATING_MAX_POSITIONS = 2 ** 32 - 1;
 
 export interface LayerCache {
   readonly k: GpuTensor;
   readonly v: GpuTensor;
   readonly geometry: CacheGeometry;
 }
+
+/** A layer's saved k and v (sliding layers), or null (layers a checkpoint does not copy). */
+type RingCopy = { readonly k: GpuTensor; readonly v: GpuTensor } | null;
 
 export class KvCache {
   readonly layers: readonly LayerCache[];
@@ -42,6 +53,8 @@ export class KvCache {
   readonly kvKeep: number;
   readonly slidingSlack: number;
   readonly bytes: number;
+  private checkpointCopies: readonly RingCopy[] | null = null;
+  private checkpointLength: number | null = null;
 
   constructor(
     private readonly gpu: Gpu,
@@ -63,7 +76,11 @@ export class KvCache {
       this.maxKvSize > 0
         ? { capacity: this.maxKvSize, keep: this.kvKeep, window: 0 }
         : { capacity: this.contextLength, keep: 0, window: 0 };
-    const sliding: CacheGeometry = { capacity: Math.min(W + this.slidingSlack, Math.max(full.capacity, W)), keep: 0, window: W };
+    // A ring longer than every position the cache will ever hold buys nothing; with rotation positions
+    // are unbounded, so the sliding rings keep their full slack (decode steps queued past a stop
+    // rewind through it).
+    const maxSlidingSlots = this.maxKvSize > 0 ? Infinity : Math.max(this.contextLength, W);
+    const sliding: CacheGeometry = { capacity: Math.min(W + this.slidingSlack, maxSlidingSlots), keep: 0, window: W };
     this.layers = config.layerTypes.map((type, l) => {
       const geometry = type === 'sliding_attention' ? sliding : full;
       const shape = [Hkv, geometry.capacity, Dh];
@@ -74,7 +91,7 @@ export class KvCache {
 
   /** Positions the cache can hold in total (without rotation: the context length). */
   get maxPositions(): number {
-    return this.maxKvSize > 0 ? Number.MAX_SAFE_INTEGER : this.contextLength;
+    return this.maxKvSize > 0 ? ROTATING_MAX_POSITIONS : this.contextLength;
   }
 
   /** Throw unless positions up to `endPos` (exclusive) fit. */
@@ -88,25 +105,60 @@ export class KvCache {
   }
 
   /**
-   * Whether the cache filled up to `cachedLen` positions still holds what attention at positions
+   * Whether the cache, written for positions [0, cachedLen), still holds what attention at positions
    * >= `newLen` needs after rewinding to `newLen` (< cachedLen): for every layer, the keys it would
    * see from position newLen must not have been overwritten by positions in [newLen, cachedLen).
    */
   canRewindTo(newLen: number, cachedLen: number): boolean {
-    if (newLen >= cachedLen) return true;
-    return this.layers.every(({ geometry: g }) => {
-      const ring = g.capacity - g.keep;
-      // Writes of positions p in [newLen, cachedLen) overwrote the slots of positions p - ring:
-      // lost = [max(keep, newLen - ring), cachedLen - 1 - ring].
-      const highestLost = cachedLen - 1 - ring;
-      if (highestLost < g.keep) return true;
-      // The query at newLen needs keys j in [lo, newLen) with lo = newLen - W (sliding) or the ring's
-      // view for full layers; a lost position in that range forbids the rewind.
-      const needLo = g.window > 0 ? Math.max(0, newLen - g.window + 1) : Math.max(g.keep, newLen - ring + 1);
-      const lostHi = Math.min(highestLost, newLen - 1);
-      const lostLo = Math.max(g.keep, newLen - ring);
-      return lostHi < Math.max(needLo, lostLo);
+    return this.layers.every(({ geometry }) => ringKeepsRewind(geometry, newLen, cachedLen));
+  }
+
+  /** Which layers a checkpoint copies: the sliding rings (small; rotating full layers are not). */
+  get checkpointedLayers(): readonly boolean[] {
+    return this.layers.map((l) => l.geometry.window > 0);
+  }
+
+  /** The position count of the held checkpoint, or null. */
+  get checkpoint(): number | null {
+    return this.checkpointLength;
+  }
+
+  /**
+   * Record, into `enc`, a copy of the sliding rings as they are once the work before it ran; the
+   * caller says which position count that is (the prompt just prefilled).
+   */
+  encodeSaveCheckpoint(enc: GPUCommandEncoder, length: number): void {
+    if (!this.checkpointCopies) {
+      this.checkpointCopies = this.layers.map((l, idx) =>
+        l.geometry.window > 0
+          ? { k: createTensor(this.gpu, `L${idx}.kcache.checkpoint`, 'f32', l.k.shape), v: createTensor(this.gpu, `L${idx}.vcache.checkpoint`, 'f32', l.v.shape) }
+          : null,
+      );
+    }
+    this.checkpointCopies.forEach((copy, idx) => {
+      if (!copy) return;
+      const l = this.layers[idx];
+      enc.copyBufferToBuffer(l.k.buffer, 0, copy.k.buffer, 0, l.k.byteLength);
+      enc.copyBufferToBuffer(l.v.buffer, 0, copy.v.buffer, 0, l.v.byteLength);
     });
+    this.checkpointLength = length;
+  }
+
+  /** Record the copy back of the checkpoint's rings (the checkpoint is then used up). */
+  encodeRestoreCheckpoint(enc: GPUCommandEncoder): void {
+    if (this.checkpointLength === null || !this.checkpointCopies) throw new ShapeError('kv cache: no checkpoint to restore');
+    this.checkpointCopies.forEach((copy, idx) => {
+      if (!copy) return;
+      const l = this.layers[idx];
+      enc.copyBufferToBuffer(copy.k.buffer, 0, l.k.buffer, 0, l.k.byteLength);
+      enc.copyBufferToBuffer(copy.v.buffer, 0, l.v.buffer, 0, l.v.byteLength);
+    });
+    this.checkpointLength = null;
+  }
+
+  /** Forget the checkpoint (positions below its length were rewritten with other ids). */
+  dropCheckpoint(): void {
+    this.checkpointLength = null;
   }
 
   destroy(): void {
@@ -114,5 +166,11 @@ export class KvCache {
       l.k.destroy(this.gpu);
       l.v.destroy(this.gpu);
     }
+    for (const copy of this.checkpointCopies ?? []) {
+      copy?.k.destroy(this.gpu);
+      copy?.v.destroy(this.gpu);
+    }
+    this.checkpointCopies = null;
+    this.checkpointLength = null;
   }
 }
