@@ -9,11 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { WghError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { registerBenchCommand } from './bench.js';
 import { registerCreateTestModelCommand } from './create-test-model.js';
 import { registerForwardCommand } from './forward.js';
 import { registerGenerateCommand } from './generate.js';
 import { registerHarmonyCommand } from './harmony.js';
 import { registerInfoCommand } from './info.js';
+import { registerProfileCommand } from './profile.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerInfoCommand(program);
   registerForwardCommand(program);
   registerGenerateCommand(program);
+  registerBenchCommand(program);
+  registerProfileCommand(program);
   return program;
 }
 

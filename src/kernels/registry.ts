@@ -10,6 +10,7 @@ import { MOE_DOWN_ARGS, MOE_DOWN_FILE, MOE_SWIGLU_ARGS, MOE_SWIGLU_FILE } from '
 import { MXFP4_DEQUANT_ARGS, MXFP4_DEQUANT_FILE } from './mxfp4.js';
 import { TOPK_ARGS, TOPK_FILE } from './topk.js';
 import { ROPE_ARGS, ROPE_FILE } from './rope.js';
+import { STREAM_READ_ARGS, STREAM_READ_FILE } from './stream-read.js';
 import { SAMPLE_ARGS, SAMPLE_COMMON_FILE, SAMPLE_FILE, SAMPLE_PARAMS, SAMPLE_SELECT_FILE } from './sampler.js';
 
 export interface KernelLayoutEntry {
@@ -34,4 +35,5 @@ export const KERNEL_LAYOUTS: readonly KernelLayoutEntry[] = [
   { file: SAMPLE_COMMON_FILE, struct: 'Params', layout: SAMPLE_PARAMS },
   { file: SAMPLE_FILE, struct: 'Args', layout: SAMPLE_ARGS },
   { file: SAMPLE_SELECT_FILE, struct: 'Args', layout: SAMPLE_ARGS },
+  { file: STREAM_READ_FILE, struct: 'Args', layout: STREAM_READ_ARGS },
 ];
