@@ -44,7 +44,8 @@ export interface ProfileSection {
 }
 
 const LAYER_TAG = /^L(\d+)\./;
-const SDPA_ENTRY = 'f32_sdpa_sink';
+/** Attention entry points: prefill (one workgroup per token and head) and split decode (two phases). */
+const SDPA_ENTRIES: ReadonlySet<string> = new Set(['f32_sdpa_sink', 'f32_sdpa_decode_split', 'f32_sdpa_combine']);
 const US_PER_S = 1e6;
 
 /** Attention dispatches get what = 'sliding' | 'full' from the layer of the matmul before them. */
@@ -63,7 +64,7 @@ export function labelAttention(lanes: readonly LaneProfile[], cfg: ModelConfig):
   }
   return relabelLanes(lanes, (lane, idx) => {
     const d = lane.dispatches[idx];
-    if (d.kernel.split('[')[0] !== SDPA_ENTRY) return d.what;
+    if (!SDPA_ENTRIES.has(d.kernel.split('[')[0])) return d.what;
     const layer = layerOf.get(lane)![idx];
     const type = cfg.layerTypes[layer];
     return type === 'sliding_attention' ? 'sliding' : type === 'full_attention' ? 'full' : d.what;

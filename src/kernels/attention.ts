@@ -21,7 +21,29 @@ export const SDPA_ARGS = uniformLayout({
 export const KV_WRITE_FILE = 'kv_write.wgsl';
 export const KV_WRITE_ARGS = uniformLayout({ num_tokens: 'u32', num_q_heads: 'u32', num_kv_heads: 'u32', head_dim: 'u32', keep: 'u32', capacity: 'u32' });
 
+export const SDPA_DECODE_FILE = 'sdpa_decode.wgsl';
+export const SDPA_DECODE_ARGS = uniformLayout({
+  num_q_heads: 'u32',
+  num_kv_heads: 'u32',
+  head_dim: 'u32',
+  window: 'u32',
+  keep: 'u32',
+  capacity: 'u32',
+  max_splits: 'u32',
+  sm_scale: 'f32',
+});
+export const SDPA_COMBINE_FILE = 'sdpa_combine.wgsl';
+export const SDPA_COMBINE_ARGS = uniformLayout({ num_q_heads: 'u32', head_dim: 'u32', window: 'u32', keep: 'u32', capacity: 'u32', max_splits: 'u32' });
+
 const SDPA_WG = 64; // key tile = threads per (token, head)
+// Split decode attention (sdpa_decode.wgsl): 64-key tiles, 2 tiles per split; limits mirror the
+// shader's consts.
+const DECODE_WG = 64;
+const DECODE_SPLIT_TILES = 2;
+export const DECODE_SPLIT_KEYS = DECODE_WG * DECODE_SPLIT_TILES;
+const DECODE_MAX_GROUP = 16;
+const DECODE_MAX_DIMS_PER_THREAD = 2;
+const DECODE_MAX_Q_FLOATS = 2048; // G * Dh held in workgroup memory
 const MAX_DIMS_PER_THREAD = 4; // must equal the const in sdpa.wgsl
 const KV_WRITE_WG = 256;
 
@@ -51,14 +73,42 @@ function checkCache(who: string, t: AttentionTensors, p: HeadParams, g: CacheGeo
   expectRows(who, 'qkv', t.qkv, p.numTokens, (p.numQHeads + 2 * p.numKvHeads) * p.headDim);
 }
 
-/** out[t, h*Dh + d] = sink attention of q head h of token t over the visible keys (see sdpa.wgsl). */
+/** Splits of the split-decode path for a cache geometry: enough for every visible key. */
+export function decodeSplits(g: CacheGeometry): number {
+  const maxVisible = g.window > 0 ? Math.min(g.window, g.capacity) : g.capacity;
+  return Math.ceil(maxVisible / DECODE_SPLIT_KEYS);
+}
+
+/** Floats of the partials scratch the split-decode path needs for `numQHeads` heads. */
+export function decodePartialsFloats(numQHeads: number, headDim: number, g: CacheGeometry): number {
+  return numQHeads * decodeSplits(g) * (headDim + 2);
+}
+
+/** Whether one query token can take the split-decode path for these heads. */
+export function canSplitDecode(p: HeadParams): boolean {
+  const group = p.numQHeads / p.numKvHeads;
+  return (
+    p.numTokens === 1 && group <= DECODE_MAX_GROUP && group * p.headDim <= DECODE_MAX_Q_FLOATS && p.headDim <= DECODE_WG * DECODE_MAX_DIMS_PER_THREAD
+  );
+}
+
+/**
+ * out[t, h*Dh + d] = sink attention of q head h of token t over the visible keys. One query token
+ * with a `partials` scratch (f32 ≥ decodePartialsFloats) takes the split path (sdpa_decode.wgsl +
+ * sdpa_combine.wgsl: parallel over keys, k/v loaded once per GQA group); otherwise one workgroup per
+ * (token, head) walks the keys (sdpa.wgsl), which suits prefill batches.
+ */
 export function encodeSdpa(
   rec: Recorder,
-  t: AttentionTensors & { sinks: GpuTensor; out: GpuTensor },
+  t: AttentionTensors & { sinks: GpuTensor; out: GpuTensor; partials?: GpuTensor },
   p: HeadParams & { smScale: number; maxKeys: number },
   g: CacheGeometry,
 ): void {
   checkCache('sdpa', t, p, g);
+  if (t.partials && canSplitDecode(p)) {
+    encodeSdpaSplitDecode(rec, { ...t, partials: t.partials }, p, g);
+    return;
+  }
   if (p.headDim > SDPA_WG * MAX_DIMS_PER_THREAD) throw new ShapeError(`sdpa: Dh=${p.headDim} > ${SDPA_WG * MAX_DIMS_PER_THREAD}`);
   expectShape('sdpa', 'sinks', t.sinks, ['Hq'], { Hq: p.numQHeads }, 'bf16');
   expectRows('sdpa', 'out', t.out, p.numTokens, p.numQHeads * p.headDim);
@@ -94,5 +144,43 @@ export function encodeKvWrite(rec: Recorder, t: AttentionTensors, p: HeadParams,
   });
   rec.dispatch(kernel, args, [t.step, t.qkv.buffer, t.kcache.buffer, t.vcache.buffer], [p.numTokens], {
     bytes: p.numTokens * p.numKvHeads * p.headDim * 16,
+  });
+}
+
+function encodeSdpaSplitDecode(
+  rec: Recorder,
+  t: AttentionTensors & { sinks: GpuTensor; out: GpuTensor; partials: GpuTensor },
+  p: HeadParams & { smScale: number; maxKeys: number },
+  g: CacheGeometry,
+): void {
+  expectShape('sdpa', 'sinks', t.sinks, ['Hq'], { Hq: p.numQHeads }, 'bf16');
+  expectRows('sdpa', 'out', t.out, 1, p.numQHeads * p.headDim);
+  const maxSplits = decodeSplits(g);
+  const need = decodePartialsFloats(p.numQHeads, p.headDim, g);
+  if (t.partials.dtype !== 'f32' || t.partials.numElements < need) {
+    throw new ShapeError(`sdpa: 'partials' needs f32 x ${need} (Hq=${p.numQHeads} x ${maxSplits} splits x (Dh+2)), got ${t.partials.dtype} x ${t.partials.numElements}`);
+  }
+  const split = rec.kernel({ file: SDPA_DECODE_FILE, entry: 'f32_sdpa_decode_split', overrides: { WG_SIZE: DECODE_WG, SPLIT_TILES: DECODE_SPLIT_TILES } });
+  const args = SDPA_DECODE_ARGS.pack({
+    num_q_heads: p.numQHeads,
+    num_kv_heads: p.numKvHeads,
+    head_dim: p.headDim,
+    window: g.window,
+    keep: g.keep,
+    capacity: g.capacity,
+    max_splits: maxSplits,
+    sm_scale: p.smScale,
+  });
+  const keys = Math.min(p.maxKeys, g.window > 0 ? g.window : p.maxKeys, g.capacity);
+  rec.dispatch(split, args, [t.step, t.qkv.buffer, t.kcache.buffer, t.vcache.buffer, t.partials.buffer], [maxSplits, p.numKvHeads], {
+    bytes: keys * p.numKvHeads * p.headDim * 8,
+    flops: keys * p.numQHeads * p.headDim * 4,
+    tag: 'split',
+  });
+  const combine = rec.kernel({ file: SDPA_COMBINE_FILE, entry: 'f32_sdpa_combine', overrides: { WG_SIZE: DECODE_WG, SPLIT_KEYS: DECODE_SPLIT_KEYS } });
+  const cargs = SDPA_COMBINE_ARGS.pack({ num_q_heads: p.numQHeads, head_dim: p.headDim, window: g.window, keep: g.keep, capacity: g.capacity, max_splits: maxSplits });
+  rec.dispatch(combine, cargs, [t.step, t.partials.buffer, t.sinks.buffer, t.out.buffer], [p.numQHeads], {
+    bytes: Math.ceil(keys / DECODE_SPLIT_KEYS) * p.numQHeads * (p.headDim + 2) * 4,
+    tag: 'combine',
   });
 }

@@ -2,7 +2,7 @@
 // (tests/kernels/layouts.test.ts) parses each shader's struct and checks it against the layout.
 import type { UniformLayoutInfo } from '../gpu/uniforms.js';
 import { ARGMAX_ARGS, ARGMAX_FILE } from './argmax.js';
-import { KV_WRITE_ARGS, KV_WRITE_FILE, SDPA_ARGS, SDPA_FILE } from './attention.js';
+import { KV_WRITE_ARGS, KV_WRITE_FILE, SDPA_ARGS, SDPA_COMBINE_ARGS, SDPA_COMBINE_FILE, SDPA_DECODE_ARGS, SDPA_DECODE_FILE, SDPA_FILE } from './attention.js';
 import { EMBEDDING_ARGS, EMBEDDING_FILE } from './embedding.js';
 import { MATMUL_ARGS, MATMUL_FILE } from './matmul.js';
 import { RMSNORM_ARGS, RMSNORM_FILE } from './rmsnorm.js';
@@ -29,6 +29,8 @@ export const KERNEL_LAYOUTS: readonly KernelLayoutEntry[] = [
   { file: MATMUL_FILE, struct: 'Args', layout: MATMUL_ARGS },
   { file: ROPE_FILE, struct: 'Args', layout: ROPE_ARGS },
   { file: SDPA_FILE, struct: 'Args', layout: SDPA_ARGS },
+  { file: SDPA_DECODE_FILE, struct: 'Args', layout: SDPA_DECODE_ARGS },
+  { file: SDPA_COMBINE_FILE, struct: 'Args', layout: SDPA_COMBINE_ARGS },
   { file: KV_WRITE_FILE, struct: 'Args', layout: KV_WRITE_ARGS },
   { file: ARGMAX_FILE, struct: 'Args', layout: ARGMAX_ARGS },
   { file: SAMPLE_COMMON_FILE, struct: 'Args', layout: SAMPLE_ARGS },

@@ -17,7 +17,7 @@
 import { ContextOverflowError, ShapeError } from '../errors.js';
 import type { Gpu } from '../gpu/device.js';
 import { createTensor, type GpuTensor } from '../gpu/tensor.js';
-import type { CacheGeometry } from '../kernels/attention.js';
+import { decodePartialsFloats, type CacheGeometry } from '../kernels/attention.js';
 import type { ModelConfig } from '../model/shapes.js';
 import { ringKeepsRewind } from './prefix.js';
 
@@ -53,6 +53,11 @@ export class KvCache {
   readonly kvKeep: number;
   readonly slidingSlack: number;
   readonly bytes: number;
+  /**
+   * Scratch of the split decode attention (src/kernels/attention.ts): per q head and key split, a
+   * partial softmax state. Sized for the largest layer geometry, so it belongs with the cache.
+   */
+  readonly attnPartials: GpuTensor;
   private checkpointCopies: readonly RingCopy[] | null = null;
   private checkpointLength: number | null = null;
 
@@ -87,6 +92,8 @@ export class KvCache {
       return { k: createTensor(gpu, `L${l}.kcache`, 'f32', shape), v: createTensor(gpu, `L${l}.vcache`, 'f32', shape), geometry };
     });
     this.bytes = this.layers.reduce((n, l) => n + l.k.byteLength + l.v.byteLength, 0);
+    const partialsFloats = Math.max(...this.layers.map((l) => decodePartialsFloats(config.numHeads, Dh, l.geometry)));
+    this.attnPartials = createTensor(gpu, 'attn_partials', 'f32', [partialsFloats]);
   }
 
   /** Positions the cache can hold in total (without rotation: the context length). */
@@ -166,6 +173,7 @@ export class KvCache {
       l.k.destroy(this.gpu);
       l.v.destroy(this.gpu);
     }
+    this.attnPartials.destroy(this.gpu);
     for (const copy of this.checkpointCopies ?? []) {
       copy?.k.destroy(this.gpu);
       copy?.v.destroy(this.gpu);

@@ -170,6 +170,8 @@ const KERNEL_KEYS: Readonly<Record<string, NapkinKey>> = {
   f32_mxfp4w_moe_down_accumulate: 'moe_down',
   f32_argmax: 'argmax',
 };
+/** Attention entry points: prefill (sdpa.wgsl) and the two phases of split decode (sdpa_decode/combine). */
+const SDPA_ENTRIES: ReadonlySet<string> = new Set(['f32_sdpa_sink', 'f32_sdpa_decode_split', 'f32_sdpa_combine']);
 const MATMUL_KEYS: Readonly<Record<string, NapkinKey>> = { qkv: 'qkv', out: 'out', router: 'router', lm_head: 'lm_head' };
 
 /**
@@ -180,6 +182,6 @@ const MATMUL_KEYS: Readonly<Record<string, NapkinKey>> = { qkv: 'qkv', out: 'out
 export function napkinKeyOf(kernelLabel: string, what: string): NapkinKey | null {
   const entry = kernelLabel.split('[')[0];
   if (entry === 'f32_bf16w_matmul') return MATMUL_KEYS[what] ?? null;
-  if (entry === 'f32_sdpa_sink') return what === 'sliding' ? 'sdpa_sliding' : what === 'full' ? 'sdpa_full' : null;
+  if (SDPA_ENTRIES.has(entry)) return what === 'sliding' ? 'sdpa_sliding' : what === 'full' ? 'sdpa_full' : null;
   return KERNEL_KEYS[entry] ?? null;
 }

@@ -85,12 +85,13 @@ export function recordForward(rec: Recorder, ctx: ForwardContext, T: number, mod
   const smScale = 1 / Math.sqrt(cfg.headDim);
   encodeEmbedding(rec, { ids: s.ids.buffer, table: w.embedding, out: s.x }, { numTokens: T, idOffset: 0 });
   w.layers.forEach((lw, l) => {
-    const cache = ctx.cache().layers[l];
+    const kvCache = ctx.cache();
+    const cache = kvCache.layers[l];
     const kv = { step: s.step.buffer, qkv: s.qkv, kcache: cache.k, vcache: cache.v };
     encodeRmsNorm(rec, { x: s.x, w: lw.attnNorm, y: s.h }, norm);
     encodeMatmul(rec, { x: s.h, w: lw.qkvWeight, b: lw.qkvBias, y: s.qkv }, { numTokens: T });
     encodeRope(rec, { rope: s.rope, qkv: s.qkv }, heads);
-    encodeSdpa(rec, { ...kv, sinks: lw.sinks, out: s.attn }, { ...heads, smScale, maxKeys }, cache.geometry);
+    encodeSdpa(rec, { ...kv, sinks: lw.sinks, out: s.attn, partials: kvCache.attnPartials }, { ...heads, smScale, maxKeys }, cache.geometry);
     encodeKvWrite(rec, kv, heads, cache.geometry);
     encodeMatmul(rec, { x: s.attn, w: lw.outWeight, b: lw.outBias, y: s.x }, { numTokens: T, accumulate: true });
     encodeRmsNorm(rec, { x: s.x, w: lw.mlpNorm, y: s.h }, norm);

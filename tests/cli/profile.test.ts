@@ -12,6 +12,7 @@ import { runCli } from '../helpers/cli.js';
 const MODEL = join(import.meta.dirname, '../fixtures/gpt-oss-tiny-a');
 const NUM_LAYERS = 4; // the fixture: sliding, full, sliding, full
 const DISPATCHES_PER_LAYER = 11; // rmsnorm, qkv, rope, sdpa, kv_write, out, rmsnorm, router, topk, gate_up, down
+const DECODE_DISPATCHES_PER_LAYER = 12; // attention for one token is two dispatches: split + combine
 const DECODE_EXTRA = 4; // embedding, final rmsnorm, lm_head, argmax
 const PREFILL_EXTRA = 3; // embedding, final rmsnorm, lm_head
 const PROMPT = 20;
@@ -67,12 +68,14 @@ describe('wgh profile', () => {
     expect(report.schema).toBe('wgh-profile/1');
     expect(report.timing.source).toBe('gpu-timestamps-per-pass');
     expect([d.depth, d.steps, d.lanes]).toEqual([DEPTH, STEPS, STEPS]);
-    expect(d.kernels.reduce((n, r) => n + r.calls, 0)).toBe(STEPS * (NUM_LAYERS * DISPATCHES_PER_LAYER + DECODE_EXTRA));
+    expect(d.kernels.reduce((n, r) => n + r.calls, 0)).toBe(STEPS * (NUM_LAYERS * DECODE_DISPATCHES_PER_LAYER + DECODE_EXTRA));
     expectConsistent(d, STEPS, MIN_COVERAGE);
-    const sdpa = d.kernels.filter((r) => r.kernel.startsWith('f32_sdpa_sink'));
-    expect(sdpa.map((r) => [r.what, r.calls, r.napkinKey]).sort()).toEqual([
-      ['full', STEPS * 2, 'sdpa_full'],
-      ['sliding', STEPS * 2, 'sdpa_sliding'],
+    const sdpa = d.kernels.filter((r) => r.kernel.startsWith('f32_sdpa'));
+    expect(sdpa.map((r) => [r.kernel.split('[')[0], r.what, r.calls, r.napkinKey]).sort()).toEqual([
+      ['f32_sdpa_combine', 'full', STEPS * 2, 'sdpa_full'],
+      ['f32_sdpa_combine', 'sliding', STEPS * 2, 'sdpa_sliding'],
+      ['f32_sdpa_decode_split', 'full', STEPS * 2, 'sdpa_full'],
+      ['f32_sdpa_decode_split', 'sliding', STEPS * 2, 'sdpa_sliding'],
     ]);
     expect(d.kernels.every((r) => r.napkinKey !== null)).toBe(true);
     expect(d.unprofiled.gpuUs?.n).toBe(REPS);
