@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { WghError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { registerBenchCommand } from './bench.js';
+import { registerChatCommand } from './chat.js';
 import { registerCreateTestModelCommand } from './create-test-model.js';
 import { registerForwardCommand } from './forward.js';
 import { registerGenerateCommand } from './generate.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerInfoCommand(program);
   registerForwardCommand(program);
   registerGenerateCommand(program);
+  registerChatCommand(program);
   registerBenchCommand(program);
   registerProfileCommand(program);
   return program;
