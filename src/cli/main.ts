@@ -17,6 +17,7 @@ import { registerGenerateCommand } from './generate.js';
 import { registerHarmonyCommand } from './harmony.js';
 import { registerInfoCommand } from './info.js';
 import { registerProfileCommand } from './profile.js';
+import { registerServeCommand } from './serve.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerChatCommand(program);
   registerBenchCommand(program);
   registerProfileCommand(program);
+  registerServeCommand(program);
   return program;
 }
 
