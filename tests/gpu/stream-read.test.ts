@@ -3,7 +3,7 @@
 // measurePeakBandwidth reports a well-formed measurement. Speeds are never asserted.
 import { describe, expect, it } from 'vitest';
 import { Recorder } from '../../src/gpu/recorder.js';
-import { encodeStreamRead, measurePeakBandwidth, streamReadWorkgroups, VEC4_BYTES } from '../../src/kernels/stream-read.js';
+import { encodeStreamRead, measurePeakBandwidth, streamReadWorkgroups, VEC4_BYTES, STREAM_READ_PATTERNS } from '../../src/kernels/stream-read.js';
 import { useGpu } from '../helpers/gpu.js';
 import { seeded } from '../helpers/random.js';
 
@@ -22,12 +22,15 @@ function refSum(words: Uint32Array, numVec4: number): number {
 describe('u32_stream_read', () => {
   const gpu = useGpu();
 
-  it.each([
+  const SIZES: Array<[string, number]> = [
     ['one word', 1],
     ['one partial workgroup', WG - 3],
     ['two workgroups, unrolled loop and tail', 2 * WG * VEC4_PER_THREAD + 5],
     ['many workgroups', 37 * WG * VEC4_PER_THREAD + WG + 1],
-  ])('%s (N4=%i): Σ sums = wrapping Σ src', async (_name, numVec4) => {
+  ];
+  it.each(STREAM_READ_PATTERNS.flatMap((pattern) => SIZES.map(([name, n]) => [`${pattern}: ${name}`, n, pattern] as const)))(
+    '%s (N4=%i): Σ sums = wrapping Σ src',
+    async (_name, numVec4, pattern) => {
     const g = gpu();
     const rng = seeded(SEED + numVec4);
     // A few extra words past N4 that must not be read.
@@ -37,7 +40,7 @@ describe('u32_stream_read', () => {
     const numWorkgroups = streamReadWorkgroups(g.limits.maxComputeWorkgroupsPerDimension, numVec4);
     const sums = g.createStorage('sums', numWorkgroups * 4);
     const rec = new Recorder(g, 'stream_read');
-    expect(encodeStreamRead(rec, { src, sums }, { numVec4 })).toBe(numWorkgroups);
+    expect(encodeStreamRead(rec, { src, sums }, { numVec4, pattern })).toBe(numWorkgroups);
     expect(rec.numDispatches).toBe(1);
     const plan = rec.finish();
     expect(plan.dispatches[0].meta.bytes).toBe(numVec4 * VEC4_BYTES + numWorkgroups * 4);
@@ -47,7 +50,8 @@ describe('u32_stream_read', () => {
     g.destroyBuffer(src);
     g.destroyBuffer(sums);
     expect(got.reduce((a, b) => (a + b) >>> 0, 0)).toBe(refSum(words, numVec4));
-  });
+    },
+  );
 
   it('rejects a src smaller than N4 words', () => {
     const g = gpu();
