@@ -61,7 +61,7 @@ export class ForwardRig {
     if (feedId !== undefined) this.gpu.write(this.scratch.ids.buffer, 0, Uint32Array.of(feedId));
     this.writeStep(pos, 1);
     recordForward(rec, this.ctx, 1, 'last', pos + 1);
-    ARGMAX_TAIL.record(rec, this.scratch.logits, this.scratch.ids);
+    ARGMAX_TAIL.record(rec, this.scratch);
   }
 
   private writeStep(pos0: number, numTokens: number): void {

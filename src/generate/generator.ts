@@ -94,7 +94,7 @@ export class Generator implements TokenGenerator {
       ...(opts.maskRange ? { maskRange: opts.maskRange } : {}),
     });
     const sampler = this.sampler;
-    const tail: StepTail = { key: 'sample', record: (rec, logits, ids) => encodeSample(rec, sampler, logits, { ids, idsOffset: 0 }) };
+    const tail: StepTail = { key: 'sample', record: (rec, s) => encodeSample(rec, sampler, s.logits, { ids: s.ids, idsOffset: 0 }) };
     this.loop = new DecodeLoop(this.runner, sampler, tail, stepsPerRead);
   }
 

@@ -1,7 +1,7 @@
 // Every shader file with a `struct Args` and the launcher layout that owns it. The layouts test
 // (tests/kernels/layouts.test.ts) parses each shader's struct and checks it against the layout.
 import type { UniformLayoutInfo } from '../gpu/uniforms.js';
-import { ARGMAX_ARGS, ARGMAX_FILE } from './argmax.js';
+import { ARGMAX_ARGS, ARGMAX_FILE, ARGMAX_SPLIT_ARGS, ARGMAX_SPLIT_FILE } from './argmax.js';
 import { KV_WRITE_ARGS, KV_WRITE_FILE, SDPA_ARGS, SDPA_COMBINE_ARGS, SDPA_COMBINE_FILE, SDPA_DECODE_ARGS, SDPA_DECODE_FILE, SDPA_FILE } from './attention.js';
 import { EMBEDDING_ARGS, EMBEDDING_FILE } from './embedding.js';
 import { MATMUL_ARGS, MATMUL_FILE } from './matmul.js';
@@ -33,6 +33,7 @@ export const KERNEL_LAYOUTS: readonly KernelLayoutEntry[] = [
   { file: SDPA_COMBINE_FILE, struct: 'Args', layout: SDPA_COMBINE_ARGS },
   { file: KV_WRITE_FILE, struct: 'Args', layout: KV_WRITE_ARGS },
   { file: ARGMAX_FILE, struct: 'Args', layout: ARGMAX_ARGS },
+  { file: ARGMAX_SPLIT_FILE, struct: 'Args', layout: ARGMAX_SPLIT_ARGS },
   { file: SAMPLE_COMMON_FILE, struct: 'Args', layout: SAMPLE_ARGS },
   { file: SAMPLE_COMMON_FILE, struct: 'Params', layout: SAMPLE_PARAMS },
   { file: SAMPLE_FILE, struct: 'Args', layout: SAMPLE_ARGS },

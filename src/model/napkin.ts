@@ -169,6 +169,8 @@ const KERNEL_KEYS: Readonly<Record<string, NapkinKey>> = {
   f32_mxfp4w_moe_swiglu: 'moe_gate_up',
   f32_mxfp4w_moe_down_accumulate: 'moe_down',
   f32_argmax: 'argmax',
+  f32_argmax_partial: 'argmax',
+  f32_argmax_final: 'argmax',
 };
 /** Attention entry points: prefill (sdpa.wgsl) and the two phases of split decode (sdpa_decode/combine). */
 const SDPA_ENTRIES: ReadonlySet<string> = new Set(['f32_sdpa_sink', 'f32_sdpa_decode_split', 'f32_sdpa_combine']);

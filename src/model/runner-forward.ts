@@ -5,6 +5,7 @@
 import type { Gpu } from '../gpu/device.js';
 import type { Recorder } from '../gpu/recorder.js';
 import { createTensor, type GpuTensor } from '../gpu/tensor.js';
+import { argmaxPartialsWords } from '../kernels/argmax.js';
 import { encodeKvWrite, encodeSdpa } from '../kernels/attention.js';
 import { encodeEmbedding } from '../kernels/embedding.js';
 import { encodeMatmul } from '../kernels/matmul.js';
@@ -35,6 +36,7 @@ export interface Scratch {
   readonly step: GpuTensor; // u32 [4]: pos0
   readonly rope: GpuTensor; // f32 [B, Dh] (cos, sin pairs)
   readonly logits: GpuTensor; // f32 [1, V]
+  readonly argmaxPartials: GpuTensor; // u32 [argmaxPartialsWords(1, V)]: the greedy tail's split argmax
 }
 
 /** Scratch activations for batches of up to B tokens. */
@@ -54,6 +56,7 @@ export function createScratch(gpu: Gpu, cfg: ModelConfig, B: number): Scratch {
     step: createTensor(gpu, 'step', 'u32', [4]),
     rope: f32('rope', [B, Dh]),
     logits: f32('logits', [1, cfg.vocabSize]),
+    argmaxPartials: createTensor(gpu, 'argmax_partials', 'u32', [argmaxPartialsWords(1, cfg.vocabSize)]),
   };
 }
 

@@ -46,13 +46,14 @@ export const DEFAULT_MAX_BATCH = 256;
 export interface StepTail {
   /** Label of the recorded plans (plans are cached per tail object until the cache changes). */
   readonly key: string;
-  record(rec: Recorder, logits: GpuTensor, ids: GpuTensor): void;
+  record(rec: Recorder, s: Pick<Scratch, 'logits' | 'ids' | 'argmaxPartials'>): void;
 }
 
 /** Greedy decoding with the exact argmax kernel (ties -> lowest id). */
 export const ARGMAX_TAIL: StepTail = {
   key: 'argmax',
-  record: (rec, logits, ids) => encodeArgmax(rec, { logits, ids: ids.buffer }, { numTokens: 1, vocabSize: logits.shape[1], outOffset: 0 }),
+  record: (rec, s) =>
+    encodeArgmax(rec, { logits: s.logits, ids: s.ids.buffer, partials: s.argmaxPartials }, { numTokens: 1, vocabSize: s.logits.shape[1], outOffset: 0 }),
 };
 
 /** 'head': only the tail, on the logits a prefill left ('last'); 'decode': forward one token, then the tail. */
@@ -262,7 +263,7 @@ export class ModelRunner {
     if (!plan) {
       const rec = new Recorder(this.gpu, `${kind}:${tail.key}`);
       if (kind === 'decode') recordForward(rec, this.forwardCtx, 1, 'last', this.contextLength);
-      tail.record(rec, this.scratch.logits, this.scratch.ids);
+      tail.record(rec, this.scratch);
       plan = byKind[kind] = rec.finish();
     }
     return plan;

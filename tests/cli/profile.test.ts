@@ -13,7 +13,7 @@ const MODEL = join(import.meta.dirname, '../fixtures/gpt-oss-tiny-a');
 const NUM_LAYERS = 4; // the fixture: sliding, full, sliding, full
 const DISPATCHES_PER_LAYER = 11; // rmsnorm, qkv, rope, sdpa, kv_write, out, rmsnorm, router, topk, gate_up, down
 const DECODE_DISPATCHES_PER_LAYER = 12; // attention for one token is two dispatches: split + combine
-const DECODE_EXTRA = 4; // embedding, final rmsnorm, lm_head, argmax
+const DECODE_EXTRA = 4; // embedding, final rmsnorm, lm_head, argmax (one pass: V=1024 is a single argmax chunk)
 const PREFILL_EXTRA = 3; // embedding, final rmsnorm, lm_head
 const PROMPT = 20;
 const DEPTH = 40;

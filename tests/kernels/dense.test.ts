@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runOnce } from '../../src/gpu/recorder.js';
-import { encodeArgmax } from '../../src/kernels/argmax.js';
+import { argmaxPartialsWords, encodeArgmax } from '../../src/kernels/argmax.js';
 import { encodeEmbedding } from '../../src/kernels/embedding.js';
 import { encodeMatmul } from '../../src/kernels/matmul.js';
 import { encodeRope } from '../../src/kernels/rope.js';
@@ -74,21 +74,25 @@ describe('dense kernels', () => {
     expectClose(await readF32(g, tq), refRope(qkv, table, T, Hq, Hkv, Dh), ROPE_TOL, (i) => `token ${Math.floor(i / width)}, lane ${i % width}`);
   });
 
-  it('f32_argmax is exact, ties go to the lowest id, -inf never wins', async () => {
+  it.each(['one workgroup per token', 'split over vocabulary chunks'])('f32_argmax (%s) is exact: ties go to the lowest id, -inf and NaN never win', async (path) => {
     const g = gpu();
     const V = 201088;
-    const T = 3;
+    const T = 4;
     const logits = randF32(seeded(SEED), T * V);
     logits[V + 5] = 50;
-    logits[V + 200000] = 50; // tie: 5 wins
-    logits[2 * V + 201087] = 60; // last id
+    logits[V + 200000] = 50; // tie across far chunks: 5 wins
+    logits[2 * V + 201087] = 60; // last id, in the last (partial) chunk
     for (let v = 0; v < V; v++) logits[v] = -Infinity;
     logits[123] = -1e30;
+    logits[3 * V + 4096] = 40; // a tie inside one chunk and a NaN above it
+    logits[3 * V + 4097] = 40;
+    logits[3 * V + 4095] = NaN;
     const tl = f32Tensor(g, 'logits', [T, V], logits);
-    const ids = u32Tensor(g, 'ids', [T + 1], [0, 0, 0, 0]);
-    await runOnce(g, 'argmax', (rec) => encodeArgmax(rec, { logits: tl, ids: ids.buffer }, { numTokens: T, vocabSize: V, outOffset: 1 }));
+    const ids = u32Tensor(g, 'ids', [T + 1], [0, 0, 0, 0, 0]);
+    const partials = path.startsWith('split') ? u32Tensor(g, 'partials', [argmaxPartialsWords(T, V)], new Uint32Array(argmaxPartialsWords(T, V))) : undefined;
+    await runOnce(g, 'argmax', (rec) => encodeArgmax(rec, { logits: tl, ids: ids.buffer, partials }, { numTokens: T, vocabSize: V, outOffset: 1 }));
     const got = Array.from(await readU32(g, ids)).slice(1);
+    expect(got).toEqual([123, 5, 201087, 4096]);
     expect(got).toEqual(refArgmax(logits, T, V));
-    expect(got).toEqual([123, 5, 201087]);
   });
 });
