@@ -9,32 +9,14 @@
 override WG_SIZE: u32 = 256;
 override CHUNK: u32 = 2048u;
 
+//#include "argmax_reduce.wgsl"
+
 struct Args { num_tokens: u32, vocab_size: u32, out_offset: u32, num_chunks: u32 }   // mirrored by ARGMAX_SPLIT_ARGS in src/kernels/argmax.ts
 
 @group(0) @binding(0) var<uniform> args: Args;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partials: array<u32>;
 @group(0) @binding(3) var<storage, read_write> ids: array<u32>;
-
-var<workgroup> best_val: array<f32, WG_SIZE>;
-var<workgroup> best_id: array<u32, WG_SIZE>;
-
-const NONE: u32 = 0xffffffffu;
-
-/** Tree-reduce (best_val, best_id) over the workgroup; ties and NaN as in argmax.wgsl. */
-fn reduce_best(tid: u32) {
-  workgroupBarrier();
-  for (var stride = WG_SIZE / 2u; stride > 0u; stride >>= 1u) {
-    if (tid < stride) {
-      let ov = best_val[tid + stride];
-      let oi = best_id[tid + stride];
-      let mv = best_val[tid];
-      let mi = best_id[tid];
-      if (oi != NONE && (mi == NONE || ov > mv || (ov == mv && oi < mi))) { best_val[tid] = ov; best_id[tid] = oi; }
-    }
-    workgroupBarrier();
-  }
-}
 
 @compute @workgroup_size(WG_SIZE)
 fn f32_argmax_partial(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
@@ -46,7 +28,7 @@ fn f32_argmax_partial(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invoc
   var i_best = NONE;
   for (var v = chunk * CHUNK + tid; v < end; v += WG_SIZE) {
     let value = logits[base + v];
-    if (value == value && (i_best == NONE || value > v_best)) { v_best = value; i_best = v; }
+    if (beats(value, v, v_best, i_best)) { v_best = value; i_best = v; }
   }
   best_val[tid] = v_best;
   best_id[tid] = i_best;
@@ -67,7 +49,7 @@ fn f32_argmax_final(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocat
     let at = (token_idx * args.num_chunks + c) * 2u;
     let value = bitcast<f32>(partials[at]);
     let id = partials[at + 1u];
-    if (id != NONE && (i_best == NONE || value > v_best || (value == v_best && id < i_best))) { v_best = value; i_best = id; }
+    if (beats(value, id, v_best, i_best)) { v_best = value; i_best = id; }
   }
   best_val[tid] = v_best;
   best_id[tid] = i_best;

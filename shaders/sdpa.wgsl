@@ -12,6 +12,7 @@
 // online softmax (running max m, denominator l) initialised by the sink (m = sink, l = 1).
 
 //#include "bf16.wgsl"
+//#include "attention_keys.wgsl"
 
 override WG_SIZE: u32 = 64;
 const MAX_DIMS_PER_THREAD: u32 = 4u;   // Dh <= 4 * WG_SIZE (checked in the launcher)
@@ -45,11 +46,6 @@ fn value_at(j: u32, pos0: u32, kv_head: u32, d: u32) -> f32 {
   return vcache[(kv_head * args.capacity + slot_of(j)) * args.head_dim + d];
 }
 
-fn slot_of(j: u32) -> u32 {
-  if (j < args.keep) { return j; }
-  return args.keep + (j - args.keep) % (args.capacity - args.keep);
-}
-
 @compute @workgroup_size(WG_SIZE)
 fn f32_sdpa_sink(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let token_idx = wg.x;
@@ -63,14 +59,10 @@ fn f32_sdpa_sink(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   for (var d = tid; d < head_dim; d += WG_SIZE) { q_sh[d] = qkv[token_idx * stride + head_idx * head_dim + d]; }
   workgroupBarrier();
 
-  // Two key segments: [lo, min(keep, pos + 1)) and [max(lo, keep, pos + 1 - ring), pos].
-  var lo = 0u;
-  if (args.window > 0u && pos + 1u > args.window) { lo = pos + 1u - args.window; }
-  let ring = args.capacity - args.keep;
-  var recent_lo = max(lo, args.keep);
-  if (pos + 1u > ring) { recent_lo = max(recent_lo, pos + 1u - ring); }
-  var seg_start = array<u32, 2>(lo, recent_lo);
-  var seg_end = array<u32, 2>(min(args.keep, pos + 1u), pos + 1u);
+  // Two key segments: [a_lo, a_lo + a_len) and [b_lo, b_lo + b_len) (attention_keys.wgsl).
+  let keys = visible_keys(pos);
+  var seg_start = array<u32, 2>(keys.a_lo, keys.b_lo);
+  var seg_end = array<u32, 2>(keys.a_lo + keys.a_len, keys.b_lo + keys.b_len);
 
   let sink = bf16_of(sinks[head_idx >> 1u], head_idx);
   var m = sink;       // running max, starts at the sink logit

@@ -6,6 +6,7 @@
 // One workgroup per q head; thread d owns output dims d, d + WG_SIZE, …; the number of splits in
 // use is recomputed from the position exactly as phase 1 does.
 //#include "bf16.wgsl"
+//#include "attention_keys.wgsl"
 
 override WG_SIZE: u32 = 64;
 override SPLIT_KEYS: u32 = 128u;
@@ -22,14 +23,8 @@ struct Args { num_q_heads: u32, head_dim: u32, window: u32, keep: u32, capacity:
 fn f32_sdpa_combine(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let head = wg.x;
   let pos = step[0];
-  var lo = 0u;
-  if (args.window > 0u && pos + 1u > args.window) { lo = pos + 1u - args.window; }
-  let ring = args.capacity - args.keep;
-  var b_lo = max(lo, args.keep);
-  if (pos + 1u > ring) { b_lo = max(b_lo, pos + 1u - ring); }
-  let a_len = select(0u, min(args.keep, pos + 1u) - lo, min(args.keep, pos + 1u) > lo);
-  let b_len = select(0u, pos + 1u - b_lo, pos + 1u > b_lo);   // empty while pos < keep
-  let num_keys = a_len + b_len;
+  let keys = visible_keys(pos);
+  let num_keys = keys.a_len + keys.b_len;
   let num_splits = (num_keys + SPLIT_KEYS - 1u) / SPLIT_KEYS;
   let width = args.head_dim + 2u;
   let base = head * args.max_splits * width;

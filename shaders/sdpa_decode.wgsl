@@ -21,6 +21,8 @@ const MAX_GROUP: u32 = 16u;            // G = Hq / Hkv handled per workgroup (la
 const MAX_DIMS_PER_THREAD: u32 = 2u;   // Dh <= 2 * WG_SIZE (launcher checks)
 const MAX_HEAD_DIM: u32 = 256u;
 
+//#include "attention_keys.wgsl"
+
 struct Args { num_q_heads: u32, num_kv_heads: u32, head_dim: u32, window: u32, keep: u32, capacity: u32, max_splits: u32, sm_scale: f32 }   // mirrored by SDPA_DECODE_ARGS in src/kernels/attention.ts
 
 @group(0) @binding(0) var<uniform> args: Args;
@@ -33,11 +35,6 @@ struct Args { num_q_heads: u32, num_kv_heads: u32, head_dim: u32, window: u32, k
 var<workgroup> q_sh: array<f32, MAX_GROUP * MAX_HEAD_DIM / 2u>;   // G * Dh <= 2048 (launcher checks)
 var<workgroup> s_sh: array<f32, MAX_GROUP * WG_SIZE>;
 
-fn slot_of(j: u32) -> u32 {
-  if (j < args.keep) { return j; }
-  return args.keep + (j - args.keep) % (args.capacity - args.keep);
-}
-
 @compute @workgroup_size(WG_SIZE)
 fn f32_sdpa_decode_split(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let split = wg.x;
@@ -47,16 +44,8 @@ fn f32_sdpa_decode_split(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_in
   let group = args.num_q_heads / args.num_kv_heads;
   let stride = (args.num_q_heads + 2u * args.num_kv_heads) * head_dim;
 
-  // The visible keys as two segments [a_lo, a_hi) and [b_lo, pos].
-  var lo = 0u;
-  if (args.window > 0u && pos + 1u > args.window) { lo = pos + 1u - args.window; }
-  let ring = args.capacity - args.keep;
-  var b_lo = max(lo, args.keep);
-  if (pos + 1u > ring) { b_lo = max(b_lo, pos + 1u - ring); }
-  let a_lo = lo;
-  let a_len = select(0u, min(args.keep, pos + 1u) - a_lo, min(args.keep, pos + 1u) > a_lo);
-  let b_len = select(0u, pos + 1u - b_lo, pos + 1u > b_lo);   // empty while pos < keep
-  let num_keys = a_len + b_len;
+  let keys = visible_keys(pos);   // attention_keys.wgsl
+  let num_keys = keys.a_len + keys.b_len;
   let split_keys = WG_SIZE * SPLIT_TILES;
   let first = split * split_keys;
   if (first >= num_keys) { return; }
@@ -78,7 +67,7 @@ fn f32_sdpa_decode_split(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_in
     // Score phase: thread tid scores key `tile + tid` against the G query heads.
     if (tid < tile_len) {
       let v_idx = tile + tid;
-      let j = select(b_lo + (v_idx - a_len), a_lo + v_idx, v_idx < a_len);
+      let j = key_position(keys, v_idx);
       var k_base: u32;
       var from_batch = j >= pos;
       if (from_batch) { k_base = (args.num_q_heads + kv_head) * head_dim; }
@@ -118,7 +107,7 @@ fn f32_sdpa_decode_split(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_in
         for (var h = 0u; h < group; h++) { acc[h * MAX_DIMS_PER_THREAD + r] *= alpha[h]; }
         for (var i = 0u; i < tile_len; i++) {
           let v_idx = tile + i;
-          let j = select(b_lo + (v_idx - a_len), a_lo + v_idx, v_idx < a_len);
+          let j = key_position(keys, v_idx);
           var v = 0.0;
           if (j >= pos) { v = qkv[(args.num_q_heads + args.num_kv_heads + kv_head) * head_dim + d]; }
           else { v = vcache[(kv_head * args.capacity + slot_of(j)) * head_dim + d]; }
