@@ -44,27 +44,31 @@ interface OpenAIMessage {
   readonly thinking?: string | null;
 }
 
-/** The fields of a chat-completions body this server reads (after schema validation). */
-export interface ChatCompletionsBody {
+/** The fields chat completions and (legacy) completions bodies share: model, streaming, sampling. */
+export interface OpenAISamplingBody {
   readonly model: string;
-  readonly messages: readonly OpenAIMessage[];
   readonly stream?: boolean | null;
   readonly stream_options?: { readonly include_usage?: boolean } | null;
+  readonly max_tokens?: number | null;
   readonly temperature?: number | null;
   readonly top_p?: number | null;
   readonly top_k?: number | null;
   readonly min_p?: number | null;
-  readonly max_tokens?: number | null;
-  readonly max_completion_tokens?: number | null;
   readonly stop?: string | readonly string[] | null;
   readonly seed?: number | null;
   readonly presence_penalty?: number | null;
   readonly frequency_penalty?: number | null;
   readonly repetition_penalty?: number | null;
   readonly logit_bias?: Readonly<Record<string, number>> | null;
+  readonly n?: number | null;
+}
+
+/** The fields of a chat-completions body this server reads (after schema validation). */
+export interface ChatCompletionsBody extends OpenAISamplingBody {
+  readonly messages: readonly OpenAIMessage[];
+  readonly max_completion_tokens?: number | null;
   readonly logprobs?: boolean | null;
   readonly top_logprobs?: number | null;
-  readonly n?: number | null;
   readonly tools?: readonly { readonly function: { readonly name: string; readonly description?: string; readonly parameters?: object } }[] | null;
   readonly tool_choice?: 'none' | 'auto' | 'required' | { readonly function: { readonly name: string } } | null;
   readonly response_format?: { readonly type: 'text' | 'json_object' | 'json_schema'; readonly json_schema?: { readonly name: string; readonly description?: string; readonly schema?: object } } | null;

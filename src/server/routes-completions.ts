@@ -10,29 +10,15 @@ import { goneOr } from './chat-driver.js';
 import type { ServerContext } from './context.js';
 import { apiErrorOf, badRequest, openAIErrorBody } from './errors.js';
 import { checkModel, generationParamsOf, stopList } from './map-common.js';
+import type { OpenAISamplingBody } from './map-openai.js';
 import { checkRawPrompt, serveRaw } from './serve-raw.js';
 import { disconnectMessage, disconnectSignal, StreamWriter } from './stream-writer.js';
 
-interface CompletionsBody {
-  readonly model: string;
+interface CompletionsBody extends OpenAISamplingBody {
   readonly prompt: string | readonly string[] | readonly number[];
-  readonly stream?: boolean | null;
-  readonly stream_options?: { readonly include_usage?: boolean } | null;
-  readonly max_tokens?: number | null;
-  readonly temperature?: number | null;
-  readonly top_p?: number | null;
-  readonly top_k?: number | null;
-  readonly min_p?: number | null;
-  readonly stop?: string | readonly string[] | null;
-  readonly seed?: number | null;
-  readonly presence_penalty?: number | null;
-  readonly frequency_penalty?: number | null;
-  readonly repetition_penalty?: number | null;
-  readonly logit_bias?: Readonly<Record<string, number>> | null;
   readonly logprobs?: number | null;
   readonly echo?: boolean | null;
   readonly suffix?: string | null;
-  readonly n?: number | null;
 }
 
 const MS_PER_S = 1000;
