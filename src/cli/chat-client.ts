@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { createGenerator } from '../generate/generator.js';
+import { unusedIdRange } from '../tokenizer/special-tokens.js';
 import { HarmonyEncoding } from '../harmony/encoding.js';
 import { LocalClient } from '../client/local.js';
 import { createRemoteClient, PROVIDERS, type Provider } from '../client/http-remote.js';
@@ -14,9 +15,6 @@ import type { ChatSettings } from '../chat/settings.js';
 import { DEMO_MODEL_DESCRIPTION, ensureDemoModel } from '../model/demo-model.js';
 import { loadModelWithProgress } from './load-progress.js';
 import { gpuOptionsFrom, type GpuFlags } from './options.js';
-
-/** `<|reserved_200013|>` and every later id: never part of a real reply, so never sampled in chat. */
-const FIRST_UNUSED_RESERVED_ID = 200013;
 
 export interface ChatClientChoice extends GpuFlags {
   readonly model?: string;
@@ -62,7 +60,7 @@ export async function openChatClient(choice: ChatClientChoice, settings: ChatSet
     choice.quiet === true,
   );
   try {
-    const generator = createGenerator(model, { maskRange: { from: FIRST_UNUSED_RESERVED_ID, to: model.config.vocabSize } });
+    const generator = createGenerator(model, { maskRange: unusedIdRange(model.config.vocabSize) });
     const encoding = await HarmonyEncoding.load(dir);
     const description = isDemo ? DEMO_MODEL_DESCRIPTION : `${basename(dir)} (${model.config.numLayers} layers)`;
     const client = new LocalClient({

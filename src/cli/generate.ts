@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { createGenerator } from '../generate/generator.js';
+import { unusedIdRange } from '../tokenizer/special-tokens.js';
 import { resolveSamplingParams, type SamplingParamsInput } from '../generate/sampling-params.js';
 import type { GenerateParams, LoopDetectionMode } from '../generate/types.js';
 import { Tokenizer } from '../tokenizer/index.js';
@@ -115,7 +116,7 @@ export function registerGenerateCommand(program: Command): void {
       },
       flags.quiet || flags.json,
     );
-    const generator = createGenerator(model);
+    const generator = createGenerator(model, { maskRange: unusedIdRange(model.config.vocabSize) });
     const stop = new AbortController();
     const onSigint = () => stop.abort();
     process.once('SIGINT', onSigint);

@@ -6,6 +6,7 @@
 
 import { LocalClient } from '../client/local.js';
 import { createGenerator } from '../generate/generator.js';
+import { unusedIdRange } from '../tokenizer/special-tokens.js';
 import type { GpuOpenOptions } from '../gpu/device.js';
 import { HarmonyEncoding } from '../harmony/encoding.js';
 import { openCheckpoint, type Checkpoint } from '../model/checkpoint.js';
@@ -29,8 +30,6 @@ export interface LocalBackendOptions {
 
 const MS_PER_S = 1000;
 const WARMUP_TOKENS = 2;
-/** `<|reserved_200013|>` and later ids are never part of a reply: never sampled (as `wgh chat` does, src/cli/chat-client.ts, so both sample alike). */
-const FIRST_UNUSED_RESERVED_ID = 200013;
 /** MXFP4 packs two 4-bit values per byte. */
 const PARAMS_PER_MXFP4_BYTE = 2;
 const BYTES_PER_MIB = 1024 * 1024;
@@ -73,7 +72,7 @@ export async function openLocalBackend(opts: LocalBackendOptions): Promise<Engin
     },
   });
   const loadSeconds = (performance.now() - startMs) / MS_PER_S;
-  const generator = createGenerator(model, { maskRange: { from: FIRST_UNUSED_RESERVED_ID, to: model.config.vocabSize } });
+  const generator = createGenerator(model, { maskRange: unusedIdRange(model.config.vocabSize) });
   let warmupSeconds = 0;
   try {
     if (opts.warmup ?? true) {

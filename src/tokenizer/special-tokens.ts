@@ -79,3 +79,15 @@ export function allSpecialTokenTexts(): string[] {
   for (let id = FIRST_SPECIAL_ID; id <= LAST_SPECIAL_ID; id++) texts.push(specialTokenText(id) as string);
   return texts;
 }
+
+/**
+ * The first id after <|call|> (200012): 200013..201087 are reserved ids o200k_harmony never uses
+ * (200013..200018 are placeholders in tokenizer.json, 200019.. are not defined there at all). A model
+ * must never produce them, so samplers mask [RESERVED_FROM, vocabSize).
+ */
+export const FIRST_UNUSED_RESERVED_ID = 200013;
+
+/** The id range a sampler masks for a model of `vocabSize` rows, or undefined when it has none. */
+export function unusedIdRange(vocabSize: number): { readonly from: number; readonly to: number } | undefined {
+  return vocabSize > FIRST_UNUSED_RESERVED_ID ? { from: FIRST_UNUSED_RESERVED_ID, to: vocabSize } : undefined;
+}
