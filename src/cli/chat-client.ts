@@ -53,7 +53,12 @@ export async function openChatClient(choice: ChatClientChoice, settings: ChatSet
     return { client, encoding, isDemo: false, about: [`model: ${client.description}`] };
   }
   const isDemo = choice.model === undefined;
-  const dir = choice.model ?? (await ensureDemoModel({ onCreate: (target) => log(`creating the demo model in ${target} (first use)…`) }));
+  const dir =
+    choice.model ??
+    (await ensureDemoModel({
+      onCreate: (target) => log(`creating the demo model in ${target} (first use)…`),
+      onRebuild: (target, problems) => log(`the cached demo model in ${target} is damaged (${problems.join('; ')}): unpacking it again…`),
+    }));
   const model = await loadModelWithProgress(
     dir,
     { gpuOptions: gpuOptionsFrom(choice), contextLength: settings.maxContextTokens, ...(settings.maxKvSize > 0 ? { maxKvSize: settings.maxKvSize } : {}) },

@@ -35,8 +35,11 @@ interface ChatFlags extends GpuFlags {
   readonly quiet?: boolean;
 }
 
-/** The demo model has random weights: short replies, no retries (every reply would be retried). */
-export const DEMO_SETTINGS: SettingsPatch = Object.freeze({ maxTokens: 40, maxAttempts: 1, reasoningEffort: 'low' });
+/**
+ * The demo model (src/model/demo-model.ts) was trained on replies of ≤ ~400 tokens and samples well-formed
+ * Harmony at temperature 0.7 (tools/demo-model/README.md); it ignores retry guidance, so one attempt.
+ */
+export const DEMO_SETTINGS: SettingsPatch = Object.freeze({ maxTokens: 512, maxAttempts: 1, temperature: 0.7 });
 /** Random default seeds stay below 2^31 so they are easy to type back with --seed. */
 const RANDOM_SEED_LIMIT = 2 ** 31;
 const DEFAULT_COLUMNS = 80;
@@ -101,7 +104,7 @@ async function runChat(flags: ChatFlags, command: Command): Promise<void> {
     if (flags.resume !== undefined) await session.load(flags.resume);
 
     log(`wgh chat · ${opened.about.join(' · ')}`);
-    if (opened.isDemo) log(`The demo model has random weights: the whole pipeline runs, but its answers are noise. For real answers: ${REAL_MODEL_HINT}`);
+    if (opened.isDemo) log(`The demo model is tiny: it adds, subtracts and multiplies two-digit numbers, converts units, spells and reverses words and calls declared tools, and knows nothing else. For real answers: ${REAL_MODEL_HINT}`);
     if (flags.resume !== undefined) log(`resumed ${session.messages.length} messages from ${flags.resume}`);
     log(`${artifacts !== null ? `artifacts: ${artifacts.runDir}` : 'artifacts: off'}${tools !== null ? ` · tools: ${tools.descriptions.map((t) => t.name).join(', ')}` : ''}${resolved.profile !== undefined ? ` · profile: ${resolved.profile}` : ''}`);
     log('\\help lists the commands · Ctrl-C stops a reply · Ctrl-C twice or \\quit leaves');

@@ -1,4 +1,4 @@
-// `wgh serve --model DIR [--host 127.0.0.1] [--port 8000] [--api-key KEY]`: the OpenAI- and
+// `wgh serve [--model DIR] [--host 127.0.0.1] [--port 8000] [--api-key KEY]`: the OpenAI- and
 // Ollama-compatible server (src/server/). It listens at once (printing `listening on URL`; port 0
 // picks a free port), then loads and warms up the model; /v1/health answers 503 until then and
 // `ready: …` is printed. Sampling flags set the defaults of requests that leave a field out.
@@ -15,12 +15,13 @@ import { REASONING_EFFORTS, type ReasoningEffort } from '../harmony/types.js';
 import { packageRoot } from '../paths.js';
 import { createServer } from '../server/create-server.js';
 import { ServerEngine } from '../server/engine.js';
+import { DEMO_MODEL_NAME, ensureDemoModel } from '../model/demo-model.js';
 import { modelInfoOf, openLocalBackend } from '../server/local-backend.js';
 import { stderrLogger } from '../server/log.js';
 import { addGpuOptions, addRunnerOptions, gpuOptionsFrom, parseFloatFlag, parseIntFlag, runnerOptionsFrom, type GpuFlags, type RunnerFlags } from './options.js';
 
 interface ServeFlags extends GpuFlags, RunnerFlags {
-  readonly model: string;
+  readonly model?: string;
   readonly modelName?: string;
   readonly host: string;
   readonly port: string;
@@ -71,7 +72,7 @@ export function registerServeCommand(program: Command): void {
   const cmd = program
     .command('serve')
     .description('serve the model over HTTP: OpenAI-compatible (/v1) and Ollama-compatible (/api) routes')
-    .requiredOption('--model <dir>', 'model directory (Hugging Face layout)')
+    .option('--model <dir>', 'model directory (Hugging Face layout); default: the built-in demo model')
     .option('--model-name <name>', 'the model id clients use (default: the directory name)')
     .option('--host <host>', 'address to bind (use 0.0.0.0 to accept other machines)', '127.0.0.1')
     .option('--port <port>', 'port (0: any free port)', '8000')
@@ -102,8 +103,14 @@ async function runServe(flags: ServeFlags): Promise<void> {
   if (!REASONING_EFFORTS.includes(effort)) throw new ConfigError(`--reasoning-effort: expected low | medium | high, got '${flags.reasoningEffort}'`);
   const loopDetection = flags.loopDetection as LoopDetectionMode | undefined;
   if (loopDetection !== undefined && !LOOP_MODES.includes(loopDetection)) throw new ConfigError(`--loop-detection: expected off | cheap | full, got '${flags.loopDetection}'`);
-  const dir = resolve(flags.model);
-  const modelId = flags.modelName ?? basename(dir);
+  const dir =
+    flags.model !== undefined
+      ? resolve(flags.model)
+      : await ensureDemoModel({
+          onCreate: (target) => process.stderr.write(`creating the demo model in ${target} (first use)…\n`),
+          onRebuild: (target, problems) => process.stderr.write(`the cached demo model in ${target} is damaged (${problems.join('; ')}): unpacking it again…\n`),
+        });
+  const modelId = flags.modelName ?? (flags.model !== undefined ? basename(dir) : DEMO_MODEL_NAME);
   const runner = runnerOptionsFrom(flags);
   const apiKey = flags.apiKey ?? process.env['WGH_API_KEY'];
   const logger = stderrLogger();

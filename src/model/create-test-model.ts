@@ -1,6 +1,8 @@
 // Writes a random-weight gpt-oss checkpoint in the exact Hugging Face layout:
 //   config.json, generation_config.json, model-0000k-of-0000N.safetensors + model.safetensors.index.json,
 //   tokenizer.json + tokenizer_config.json (the real o200k_harmony, from assets/).
+// Preset `demo` instead unpacks the trained demo model (src/model/demo-model.ts): the same files with
+// one model.safetensors, checked against the package's sha256 manifest; the seed does not apply.
 // Every preset writes shards + index (the tiny one is split in two) so the sharded path is what the
 // demo and tests load; the oracle fixture covers the single-file path.
 //
@@ -21,15 +23,17 @@ import { ConfigError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import { CONFIG_FILE } from './config.js';
 import { INDEX_FILE } from './checkpoint.js';
+import { demoModelBytes, readDemoManifest, writeDemoModel } from './demo-model.js';
 import { SEGMENT_BYTES, type Recipe, type SignFlip, hashSeed, makePool, makeSignPool, poolBytesFor, recipeAlign, recipeKey, tensorSlices } from './test-model-random.js';
 import {
-  TEST_MODEL_PRESETS,
+  CREATE_TEST_MODEL_PRESETS,
+  DEMO_PRESET,
   indexJson,
   planTestModel,
   testModelGenerationConfigJson,
   type PlannedShard,
+  type CreateTestModelPreset,
   type TestModelPlan,
-  type TestModelPreset,
 } from './test-model-plan.js';
 
 /** Size of each of the two write buffers. */
@@ -44,8 +48,8 @@ const MAX_FOREIGN_SHOWN = 5;
 export interface CreateTestModelOptions {
   readonly outDir: string;
   /** Default 'tiny'. */
-  readonly preset?: TestModelPreset;
-  /** A non-negative integer; default 0. */
+  readonly preset?: CreateTestModelPreset;
+  /** A non-negative integer; default 0. Ignored by 'demo' (trained weights). */
   readonly seed?: number;
   /** Called as shard bytes reach the file: (bytes written so far, total shard bytes). */
   readonly onProgress?: (doneBytes: number, totalBytes: number) => void;
@@ -59,12 +63,13 @@ export interface WrittenFile {
 
 export interface TestModelSummary {
   readonly outDir: string;
-  readonly preset: TestModelPreset;
+  readonly preset: CreateTestModelPreset;
+  /** 0 for 'demo'. */
   readonly seed: number;
   readonly files: readonly WrittenFile[];
   /** Sum of all written file sizes (shards, index, configs, tokenizer). */
   readonly totalBytes: number;
-  /** Shard bytes only (what the weight generator produced). */
+  /** Shard bytes only (what the weight generator produced; for 'demo', model.safetensors). */
   readonly shardBytes: number;
   readonly seconds: number;
   /** shardBytes / seconds. */
@@ -182,18 +187,30 @@ const writeJson = (path: string, json: unknown): Promise<WrittenFile> =>
 /** Names create-test-model writes (shards match SHARD_FILE_PATTERN), each possibly with PARTIAL_SUFFIX. */
 const OWN_FILES = new Set([CONFIG_FILE, 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', INDEX_FILE]);
 const SHARD_FILE_PATTERN = /^model-\d{5}-of-\d{5}\.safetensors$/;
+/** The demo preset's single weights file: ours only at the demo model's exact size (else someone's checkpoint). */
+const SINGLE_FILE = 'model.safetensors';
+
+async function isDemoWeights(path: string): Promise<boolean> {
+  const demo = (await readDemoManifest()).files.find((f) => f.path === SINGLE_FILE);
+  return demo !== undefined && (await stat(path)).size === demo.bytes;
+}
 
 /**
  * Creates `outDir`, or reuses it if it only holds files create-test-model writes (a previous test
  * model): then its config.json goes first (the directory is not a model until config.json is back,
- * written last) and shards of another layout are removed. Any other file (a real model's README,
- * original/, model.safetensors…) makes it refuse, so it never overwrites someone's checkpoint.
+ * written last) and weights of another layout are removed (shards not in `shardNames`; the index and
+ * shards when `shardNames` is empty, i.e. the demo's single file; a demo model.safetensors otherwise).
+ * Any other file (a real model's README, original/, its model.safetensors…) makes it refuse, so it
+ * never overwrites someone's checkpoint.
  */
 async function prepareOutDir(outDir: string, shardNames: ReadonlySet<string>): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const entries = await readdir(outDir);
   const base = (name: string) => (name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : name);
-  const foreign = entries.filter((name) => !OWN_FILES.has(base(name)) && !SHARD_FILE_PATTERN.test(base(name)));
+  const ownSingle = entries.includes(SINGLE_FILE) && (await isDemoWeights(join(outDir, SINGLE_FILE)));
+  const isOwn = (name: string) =>
+    OWN_FILES.has(base(name)) || SHARD_FILE_PATTERN.test(base(name)) || (base(name) === SINGLE_FILE && (name !== SINGLE_FILE || ownSingle));
+  const foreign = entries.filter((name) => !isOwn(name));
   if (foreign.length > 0) {
     const shown = foreign.slice(0, MAX_FOREIGN_SHOWN).join(', ') + (foreign.length > MAX_FOREIGN_SHOWN ? ', …' : '');
     throw new ConfigError(
@@ -202,16 +219,24 @@ async function prepareOutDir(outDir: string, shardNames: ReadonlySet<string>): P
     );
   }
   await rm(join(outDir, CONFIG_FILE), { force: true });
-  const stale = entries.filter((name) => name.endsWith(PARTIAL_SUFFIX) || (SHARD_FILE_PATTERN.test(name) && !shardNames.has(name)));
+  const single = shardNames.size === 0;
+  const stale = entries.filter(
+    (name) =>
+      name.endsWith(PARTIAL_SUFFIX) ||
+      (SHARD_FILE_PATTERN.test(name) && !shardNames.has(name)) ||
+      (name === INDEX_FILE && single) ||
+      (name === SINGLE_FILE && !single),
+  );
   await Promise.all(stale.map((name) => rm(join(outDir, name), { force: true })));
 }
 
 export async function createTestModel(opts: CreateTestModelOptions): Promise<TestModelSummary> {
   const preset = opts.preset ?? 'tiny';
   const seed = opts.seed ?? 0;
-  if (!(TEST_MODEL_PRESETS as readonly string[]).includes(preset)) {
-    throw new ConfigError(`create-test-model: --preset expected one of ${TEST_MODEL_PRESETS.join(', ')}, got '${preset}'`);
+  if (!(CREATE_TEST_MODEL_PRESETS as readonly string[]).includes(preset)) {
+    throw new ConfigError(`create-test-model: --preset expected one of ${CREATE_TEST_MODEL_PRESETS.join(', ')}, got '${preset}'`);
   }
+  if (preset === DEMO_PRESET) return createDemoModel(opts);
   if (!Number.isSafeInteger(seed) || seed < 0) {
     throw new ConfigError(`create-test-model: --seed expected an integer ≥ 0, got ${seed}`);
   }
@@ -241,6 +266,20 @@ export async function createTestModel(opts: CreateTestModelOptions): Promise<Tes
   const seconds = (performance.now() - startMs) / 1000;
   const totalBytes = files.reduce((a, f) => a + f.bytes, 0);
   return { outDir, preset, seed, files, totalBytes, shardBytes: plan.shardBytes, seconds, bytesPerSecond: plan.shardBytes / seconds };
+}
+
+/** Preset 'demo': the trained demo model's files, unpacked from assets/ and checked against its manifest. */
+async function createDemoModel(opts: CreateTestModelOptions): Promise<TestModelSummary> {
+  const startMs = performance.now();
+  const manifest = await readDemoManifest();
+  await prepareOutDir(opts.outDir, new Set());
+  const files = await writeDemoModel(opts.outDir, manifest, {
+    ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+  });
+  const seconds = (performance.now() - startMs) / 1000;
+  const weightBytes = manifest.files.find((f) => f.path === SINGLE_FILE)?.bytes ?? 0;
+  return { outDir: opts.outDir, preset: DEMO_PRESET, seed: 0, files, totalBytes: demoModelBytes(manifest), shardBytes: weightBytes, seconds, bytesPerSecond: weightBytes / seconds };
 }
 
 async function writeShard(

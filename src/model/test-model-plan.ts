@@ -11,6 +11,12 @@ import type { Recipe } from './test-model-random.js';
 export const TEST_MODEL_PRESETS = ['tiny', '20b', '120b'] as const;
 export type TestModelPreset = (typeof TEST_MODEL_PRESETS)[number];
 
+/** The trained demo model (assets/demo-model/, src/model/demo-model.ts): unpacked by create-test-model, never planned here. */
+export const DEMO_PRESET = 'demo';
+/** What `wgh create-test-model --preset` takes: the random-weight presets planned here, then the trained demo model. */
+export const CREATE_TEST_MODEL_PRESETS = [...TEST_MODEL_PRESETS, DEMO_PRESET] as const;
+export type CreateTestModelPreset = (typeof CREATE_TEST_MODEL_PRESETS)[number];
+
 /** o200k_harmony ids (spec §1): <|startoftext|>, <|endoftext|> (pad), <|return|> (eos), <|call|>. */
 const BOS_TOKEN_ID = 199998;
 const PAD_TOKEN_ID = 199999;

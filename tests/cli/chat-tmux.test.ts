@@ -197,7 +197,7 @@ describe('wgh chat in a terminal, on the engine', () => {
     const t = chat(['--max-tokens', '5', '--no-artifacts'], { XDG_CACHE_HOME: cache, MESA_SHADER_CACHE_DIR: mesa });
     const banner = await t.waitFor('› ', 120_000);
     expect(banner).toContain(`creating the demo model in ${join(cache, 'webgpu-harmony', DEMO_MODEL_NAME)} (first use)`);
-    expect(banner).toContain('The demo model has random weights');
+    expect(banner).toContain('The demo model is tiny');
     expect(banner).toContain('wgh chat --model ~/models/gpt-oss-20b');
     expect(existsSync(join(cache, 'webgpu-harmony', DEMO_MODEL_NAME, 'config.json'))).toBe(true);
     t.line('hello');

@@ -262,7 +262,7 @@ describe('wgh create-test-model', () => {
     const program = new Command().exitOverride();
     registerCreateTestModelCommand(program);
     await expect(program.parseAsync(['create-test-model', '--out', '/nonexistent', '--preset', '7b'], { from: 'user' })).rejects.toThrow(
-      "--preset expected one of tiny, 20b, 120b, got '7b'",
+      "--preset expected one of tiny, 20b, 120b, demo, got '7b'",
     );
   });
 });
