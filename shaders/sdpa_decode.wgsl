@@ -11,15 +11,17 @@
 // stays valid as the position grows).
 // qkv: f32 [1, (Hq + 2*Hkv) * Dh]   kcache, vcache: f32 [Hkv, S, Dh]   step: u32, step[0] = pos0
 // partials: f32 [Hq, max_splits, Dh + 2]  (m, l, acc[Dh])
-// Threads: in the score phase thread i owns key i of a tile; in the value phase thread i owns dims
-// d = i, i + WG_SIZE (so Dh <= 2 * WG_SIZE) for all G heads.
+// Per tile of TILE_KEYS keys: all threads load the tile's k and v rows into workgroup memory, then
+// score (head, key) pairs, update each head's running max and sum, and accumulate (head, dim)
+// outputs. Workgroup memory: (2 G + 2 TILE_KEYS) Dh + G TILE_KEYS + 3 G floats.
 // Napkin: reads every visible key and value once per kv head: 2 * n * Hkv * Dh * 4 bytes.
 
-override WG_SIZE: u32 = 64;            // keys per tile = threads
-override SPLIT_TILES: u32 = 2u;        // tiles per split
-const MAX_GROUP: u32 = 16u;            // G = Hq / Hkv handled per workgroup (launcher checks)
-const MAX_DIMS_PER_THREAD: u32 = 2u;   // Dh <= 2 * WG_SIZE (launcher checks)
-const MAX_HEAD_DIM: u32 = 256u;
+override WG_SIZE: u32 = 64;            // threads (= output dims per pass over Dh)
+override TILE_KEYS: u32 = 32u;         // keys per tile, <= WG_SIZE; thread i < TILE_KEYS scores key i
+override SPLIT_TILES: u32 = 4u;        // tiles per split (split = TILE_KEYS * SPLIT_TILES keys)
+// G = Hq / Hkv and Dh as constants: they size the workgroup arrays and make divisions cheap.
+override GROUP: u32 = 8u;
+override HEAD_DIM: u32 = 64u;
 
 //#include "attention_keys.wgsl"
 
@@ -32,99 +34,107 @@ struct Args { num_q_heads: u32, num_kv_heads: u32, head_dim: u32, window: u32, k
 @group(0) @binding(4) var<storage, read> vcache: array<f32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
 
-var<workgroup> q_sh: array<f32, MAX_GROUP * MAX_HEAD_DIM / 2u>;   // G * Dh <= 2048 (launcher checks)
-var<workgroup> s_sh: array<f32, MAX_GROUP * WG_SIZE>;
+// All per-head state lives in workgroup memory and every thread works on scalars: per-thread arrays
+// indexed by head spilled to local memory on NVIDIA (~200 µs per 128-key split on an H200).
+var<workgroup> q_sh: array<f32, GROUP * HEAD_DIM>;
+var<workgroup> acc_sh: array<f32, GROUP * HEAD_DIM>;
+var<workgroup> s_sh: array<f32, GROUP * TILE_KEYS>;
+var<workgroup> k_sh: array<f32, TILE_KEYS * HEAD_DIM>;
+var<workgroup> v_sh: array<f32, TILE_KEYS * HEAD_DIM>;
+var<workgroup> m_sh: array<f32, GROUP>;
+var<workgroup> l_sh: array<f32, GROUP>;
+var<workgroup> alpha_sh: array<f32, GROUP>;
 
 @compute @workgroup_size(WG_SIZE)
 fn f32_sdpa_decode_split(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let split = wg.x;
   let kv_head = wg.y;
   let pos = step[0];
-  let head_dim = args.head_dim;
-  let group = args.num_q_heads / args.num_kv_heads;
-  let stride = (args.num_q_heads + 2u * args.num_kv_heads) * head_dim;
 
   let keys = visible_keys(pos);   // attention_keys.wgsl
   let num_keys = keys.a_len + keys.b_len;
-  let split_keys = WG_SIZE * SPLIT_TILES;
+  let split_keys = TILE_KEYS * SPLIT_TILES;
   let first = split * split_keys;
   if (first >= num_keys) { return; }
   let last = min(num_keys, first + split_keys);
 
-  for (var i = tid; i < group * head_dim; i += WG_SIZE) {
-    let h = kv_head * group + i / head_dim;
-    q_sh[i] = qkv[h * head_dim + i % head_dim];
+  for (var i = tid; i < GROUP * HEAD_DIM; i += WG_SIZE) {
+    let h = kv_head * GROUP + i / HEAD_DIM;
+    q_sh[i] = qkv[h * HEAD_DIM + i % HEAD_DIM];
+    acc_sh[i] = 0.0;
   }
-  var m: array<f32, MAX_GROUP>;
-  var l: array<f32, MAX_GROUP>;
-  var acc: array<f32, MAX_GROUP * MAX_DIMS_PER_THREAD>;
-  for (var h = 0u; h < MAX_GROUP; h++) { m[h] = bitcast<f32>(0xff7fffffu); l[h] = 0.0; }   // -f32 max: exp(m - x) underflows to 0
-  for (var r = 0u; r < MAX_GROUP * MAX_DIMS_PER_THREAD; r++) { acc[r] = 0.0; }
+  for (var h = tid; h < GROUP; h += WG_SIZE) {
+    m_sh[h] = bitcast<f32>(0xff7fffffu);   // -f32 max: exp(m - x) underflows to 0
+    l_sh[h] = 0.0;
+  }
   workgroupBarrier();
 
-  for (var tile = first; tile < last; tile += WG_SIZE) {
-    let tile_len = min(WG_SIZE, last - tile);
-    // Score phase: thread tid scores key `tile + tid` against the G query heads.
-    if (tid < tile_len) {
-      let v_idx = tile + tid;
-      let j = key_position(keys, v_idx);
-      var k_base: u32;
-      var from_batch = j >= pos;
-      if (from_batch) { k_base = (args.num_q_heads + kv_head) * head_dim; }
-      else { k_base = (kv_head * args.capacity + slot_of(j)) * head_dim; }
-      for (var h = 0u; h < group; h++) {
-        var dot_qk = 0.0;
-        for (var d = 0u; d < head_dim; d++) {
-          var k = 0.0;
-          if (from_batch) { k = qkv[k_base + d]; } else { k = kcache[k_base + d]; }
-          dot_qk += q_sh[h * head_dim + d] * k;
-        }
-        s_sh[h * WG_SIZE + tid] = dot_qk * args.sm_scale;
+  for (var tile = first; tile < last; tile += TILE_KEYS) {
+    let tile_len = min(TILE_KEYS, last - tile);
+    // The tile's k and v rows into workgroup memory, all threads at once and coalesced (consecutive
+    // threads read consecutive floats of a row): the loads are independent, so they overlap.
+    for (var i = tid; i < tile_len * HEAD_DIM; i += WG_SIZE) {
+      let key = i / HEAD_DIM;
+      let d = i % HEAD_DIM;
+      let j = key_position(keys, tile + key);
+      if (j >= pos) {
+        k_sh[i] = qkv[(args.num_q_heads + kv_head) * HEAD_DIM + d];
+        v_sh[i] = qkv[(args.num_q_heads + args.num_kv_heads + kv_head) * HEAD_DIM + d];
+      } else {
+        let at = (kv_head * args.capacity + slot_of(j)) * HEAD_DIM + d;
+        k_sh[i] = kcache[at];
+        v_sh[i] = vcache[at];
       }
     }
     workgroupBarrier();
-    // Every thread keeps the running (m, l) of all G heads: cheap, and no extra barrier.
-    var alpha: array<f32, MAX_GROUP>;
-    for (var h = 0u; h < group; h++) {
-      var tile_max = m[h];
-      for (var i = 0u; i < tile_len; i++) { tile_max = max(tile_max, s_sh[h * WG_SIZE + i]); }
-      alpha[h] = exp(m[h] - tile_max);
-      m[h] = tile_max;
+    // Scores: one (head, key) pair per thread and pass.
+    for (var i = tid; i < GROUP * tile_len; i += WG_SIZE) {
+      let h = i / tile_len;
+      let key = i % tile_len;
+      var dot_qk = 0.0;
+      for (var d = 0u; d < HEAD_DIM; d++) { dot_qk += q_sh[h * HEAD_DIM + d] * k_sh[key * HEAD_DIM + d]; }
+      s_sh[h * TILE_KEYS + key] = dot_qk * args.sm_scale;
     }
     workgroupBarrier();
-    if (tid < tile_len) {
-      for (var h = 0u; h < group; h++) { s_sh[h * WG_SIZE + tid] = exp(s_sh[h * WG_SIZE + tid] - m[h]); }
+    // Running max per head (thread h), and the rescale factor of what was accumulated so far.
+    for (var h = tid; h < GROUP; h += WG_SIZE) {
+      var tile_max = m_sh[h];
+      for (var key = 0u; key < tile_len; key++) { tile_max = max(tile_max, s_sh[h * TILE_KEYS + key]); }
+      alpha_sh[h] = exp(m_sh[h] - tile_max);
+      m_sh[h] = tile_max;
     }
     workgroupBarrier();
-    for (var h = 0u; h < group; h++) {
+    for (var i = tid; i < GROUP * tile_len; i += WG_SIZE) {
+      let h = i / tile_len;
+      let at = h * TILE_KEYS + i % tile_len;
+      s_sh[at] = exp(s_sh[at] - m_sh[h]);
+    }
+    workgroupBarrier();
+    for (var h = tid; h < GROUP; h += WG_SIZE) {
       var tile_sum = 0.0;
-      for (var i = 0u; i < tile_len; i++) { tile_sum += s_sh[h * WG_SIZE + i]; }
-      l[h] = l[h] * alpha[h] + tile_sum;
+      for (var key = 0u; key < tile_len; key++) { tile_sum += s_sh[h * TILE_KEYS + key]; }
+      l_sh[h] = l_sh[h] * alpha_sh[h] + tile_sum;
     }
-    for (var r = 0u; r < MAX_DIMS_PER_THREAD; r++) {
-      let d = tid + r * WG_SIZE;
-      if (d < head_dim) {
-        for (var h = 0u; h < group; h++) { acc[h * MAX_DIMS_PER_THREAD + r] *= alpha[h]; }
-        for (var i = 0u; i < tile_len; i++) {
-          let v_idx = tile + i;
-          let j = key_position(keys, v_idx);
-          var v = 0.0;
-          if (j >= pos) { v = qkv[(args.num_q_heads + args.num_kv_heads + kv_head) * head_dim + d]; }
-          else { v = vcache[(kv_head * args.capacity + slot_of(j)) * head_dim + d]; }
-          for (var h = 0u; h < group; h++) { acc[h * MAX_DIMS_PER_THREAD + r] += s_sh[h * WG_SIZE + i] * v; }
-        }
-      }
+    // Values: one (head, dim) output per thread and pass; consecutive threads, consecutive dims.
+    for (var i = tid; i < GROUP * HEAD_DIM; i += WG_SIZE) {
+      let h = i / HEAD_DIM;
+      let d = i % HEAD_DIM;
+      var a = acc_sh[i] * alpha_sh[h];
+      for (var key = 0u; key < tile_len; key++) { a += s_sh[h * TILE_KEYS + key] * v_sh[key * HEAD_DIM + d]; }
+      acc_sh[i] = a;
     }
     workgroupBarrier();
   }
 
-  let width = head_dim + 2u;
-  for (var h = 0u; h < group; h++) {
-    let base = ((kv_head * group + h) * args.max_splits + split) * width;
-    if (tid == 0u) { partials[base] = m[h]; partials[base + 1u] = l[h]; }
-    for (var r = 0u; r < MAX_DIMS_PER_THREAD; r++) {
-      let d = tid + r * WG_SIZE;
-      if (d < head_dim) { partials[base + 2u + d] = acc[h * MAX_DIMS_PER_THREAD + r]; }
-    }
+  let width = HEAD_DIM + 2u;
+  for (var i = tid; i < GROUP * HEAD_DIM; i += WG_SIZE) {
+    let h = i / HEAD_DIM;
+    let base = ((kv_head * GROUP + h) * args.max_splits + split) * width;
+    partials[base + 2u + i % HEAD_DIM] = acc_sh[i];
+  }
+  for (var h = tid; h < GROUP; h += WG_SIZE) {
+    let base = ((kv_head * GROUP + h) * args.max_splits + split) * width;
+    partials[base] = m_sh[h];
+    partials[base + 1u] = l_sh[h];
   }
 }

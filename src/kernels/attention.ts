@@ -36,14 +36,24 @@ export const SDPA_COMBINE_FILE = 'sdpa_combine.wgsl';
 export const SDPA_COMBINE_ARGS = uniformLayout({ num_q_heads: 'u32', head_dim: 'u32', window: 'u32', keep: 'u32', capacity: 'u32', max_splits: 'u32' });
 
 const SDPA_WG = 64; // key tile = threads per (token, head)
-// Split decode attention (sdpa_decode.wgsl): 64-key tiles, 2 tiles per split; limits mirror the
-// shader's consts.
+// Split decode attention (sdpa_decode.wgsl): 64 threads; splits of 128 keys, walked in tiles whose
+// k and v rows are loaded into workgroup memory together (a thread walking its own key row waited for
+// one load after another: ~230 µs for a 128-key split on an H200). Limits mirror the shader's consts.
 const DECODE_WG = 64;
-const DECODE_SPLIT_TILES = 2;
-export const DECODE_SPLIT_KEYS = DECODE_WG * DECODE_SPLIT_TILES;
-const DECODE_MAX_GROUP = 16;
-const DECODE_MAX_DIMS_PER_THREAD = 2;
-const DECODE_MAX_Q_FLOATS = 2048; // G * Dh held in workgroup memory
+export const DECODE_SPLIT_KEYS = 128;
+const DECODE_MAX_TILE_KEYS = 32;
+const DECODE_MIN_TILE_KEYS = 8;
+/** Workgroup memory the split kernel may use: the portable 32 KiB (DESIGN.md, Engine rules). */
+const DECODE_MAX_WORKGROUP_BYTES = 32 * 1024;
+
+/** Keys per tile for G query heads of Dh dims: the largest power of two that fits workgroup memory (0: none). */
+function decodeTileKeys(group: number, headDim: number): number {
+  for (let tile = DECODE_MAX_TILE_KEYS; tile >= DECODE_MIN_TILE_KEYS; tile /= 2) {
+    const floats = (2 * group + 2 * tile) * headDim + group * tile + 3 * group; // q, acc, k/v tiles, scores, m/l/alpha
+    if (floats * 4 <= DECODE_MAX_WORKGROUP_BYTES) return tile;
+  }
+  return 0;
+}
 const MAX_DIMS_PER_THREAD = 4; // must equal the const in sdpa.wgsl
 const KV_WRITE_WG = 256;
 
@@ -87,9 +97,7 @@ export function decodePartialsFloats(numQHeads: number, headDim: number, g: Cach
 /** Whether one query token can take the split-decode path for these heads. */
 export function canSplitDecode(p: HeadParams): boolean {
   const group = p.numQHeads / p.numKvHeads;
-  return (
-    p.numTokens === 1 && group <= DECODE_MAX_GROUP && group * p.headDim <= DECODE_MAX_Q_FLOATS && p.headDim <= DECODE_WG * DECODE_MAX_DIMS_PER_THREAD
-  );
+  return p.numTokens === 1 && decodeTileKeys(group, p.headDim) > 0;
 }
 
 /**
@@ -160,7 +168,13 @@ function encodeSdpaSplitDecode(
   if (t.partials.dtype !== 'f32' || t.partials.numElements < need) {
     throw new ShapeError(`sdpa: 'partials' needs f32 x ${need} (Hq=${p.numQHeads} x ${maxSplits} splits x (Dh+2)), got ${t.partials.dtype} x ${t.partials.numElements}`);
   }
-  const split = rec.kernel({ file: SDPA_DECODE_FILE, entry: 'f32_sdpa_decode_split', overrides: { WG_SIZE: DECODE_WG, SPLIT_TILES: DECODE_SPLIT_TILES } });
+  const group = p.numQHeads / p.numKvHeads;
+  const tileKeys = decodeTileKeys(group, p.headDim);
+  const split = rec.kernel({
+    file: SDPA_DECODE_FILE,
+    entry: 'f32_sdpa_decode_split',
+    overrides: { WG_SIZE: DECODE_WG, TILE_KEYS: tileKeys, SPLIT_TILES: DECODE_SPLIT_KEYS / tileKeys, GROUP: group, HEAD_DIM: p.headDim },
+  });
   const args = SDPA_DECODE_ARGS.pack({
     num_q_heads: p.numQHeads,
     num_kv_heads: p.numKvHeads,
