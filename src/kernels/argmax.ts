@@ -4,7 +4,7 @@ import { ShapeError } from '../errors.js';
 import type { BufferArg, Recorder } from '../gpu/recorder.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { uniformLayout } from '../gpu/uniforms.js';
-import { expectRows } from './rmsnorm.js';
+import { expectRows } from './checks.js';
 
 export const ARGMAX_FILE = 'argmax.wgsl';
 export const ARGMAX_ARGS = uniformLayout({ num_tokens: 'u32', vocab_size: 'u32', out_offset: 'u32' });

@@ -4,7 +4,7 @@ import type { BufferArg, Recorder } from '../gpu/recorder.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { uniformLayout } from '../gpu/uniforms.js';
 import { expectShape } from '../model/shapes.js';
-import { expectRows } from './rmsnorm.js';
+import { expectRows } from './checks.js';
 import type { HeadParams } from './rope.js';
 
 export const SDPA_FILE = 'sdpa.wgsl';

@@ -3,7 +3,7 @@ import type { BufferArg, Recorder } from '../gpu/recorder.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { uniformLayout } from '../gpu/uniforms.js';
 import { ShapeError } from '../errors.js';
-import { expectRows } from './rmsnorm.js';
+import { expectRows } from './checks.js';
 
 export const EMBEDDING_FILE = 'embedding.wgsl';
 export const EMBEDDING_ARGS = uniformLayout({ num_tokens: 'u32', num_channels: 'u32', id_offset: 'u32', row_start: 'u32', num_rows: 'u32' });

@@ -8,7 +8,7 @@ import type { Recorder } from '../gpu/recorder.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { uniformLayout } from '../gpu/uniforms.js';
 import { MXFP4_GROUP_BYTES, MXFP4_GROUP_SIZE, expectMxfp4Experts, expertSlices, type ExpertSlice, type Mxfp4Experts } from './mxfp4.js';
-import { expectTokenRows, foldWorkgroups } from './topk.js';
+import { expectTokenRows, foldWorkgroups } from './checks.js';
 
 export const MOE_SWIGLU_FILE = 'moe_swiglu.wgsl';
 export const MOE_DOWN_FILE = 'moe_down.wgsl';

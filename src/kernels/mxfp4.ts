@@ -4,7 +4,7 @@ import { ShapeError } from '../errors.js';
 import type { Recorder } from '../gpu/recorder.js';
 import type { GpuTensor, TensorChunk } from '../gpu/tensor.js';
 import { uniformLayout } from '../gpu/uniforms.js';
-import { foldWorkgroups } from './topk.js';
+import { foldWorkgroups } from './checks.js';
 
 /** Elements per MXFP4 group (one E8M0 scale, 16 bytes of nibbles). */
 export const MXFP4_GROUP_SIZE = 32;

@@ -3,6 +3,7 @@ import type { Recorder } from '../gpu/recorder.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { uniformLayout } from '../gpu/uniforms.js';
 import { expectShape } from '../model/shapes.js';
+import { expectRows } from './checks.js';
 
 export const RMSNORM_FILE = 'rmsnorm.wgsl';
 export const RMSNORM_ARGS = uniformLayout({ num_tokens: 'u32', num_channels: 'u32', epsilon: 'f32' });
@@ -25,12 +26,4 @@ export function encodeRmsNorm(rec: Recorder, t: { x: GpuTensor; w: GpuTensor; y:
     bytes: p.numTokens * C * 8 + C * 2,
     flops: p.numTokens * C * 4,
   });
-}
-
-/** An f32 activation buffer [rows, C] with at least `numTokens` rows of exactly C channels. */
-export function expectRows(who: string, what: string, t: GpuTensor, numTokens: number, numChannels: number): void {
-  const ok = t.dtype === 'f32' && t.shape.length === 2 && t.shape[1] === numChannels && t.shape[0] >= numTokens;
-  if (!ok) {
-    expectShape(who, what, t, ['T', 'C'], { T: numTokens, C: numChannels }, 'f32');
-  }
 }

@@ -3,7 +3,7 @@ import { ShapeError } from '../errors.js';
 import type { Recorder } from '../gpu/recorder.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { uniformLayout } from '../gpu/uniforms.js';
-import { expectRows } from './rmsnorm.js';
+import { expectRows } from './checks.js';
 
 export const ROPE_FILE = 'rope.wgsl';
 export const ROPE_ARGS = uniformLayout({ num_tokens: 'u32', num_q_heads: 'u32', num_kv_heads: 'u32', head_dim: 'u32' });

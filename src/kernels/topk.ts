@@ -1,12 +1,9 @@
 // Launcher for shaders/topk.wgsl: router top-K and the softmax over the K selected logits (spec §2.4).
-// Also home of two small launcher helpers shared with the MoE launchers (moe.ts, mxfp4.ts):
-// `expectTokenRows` (activation buffers with at least T rows) and `foldWorkgroups` (grids past the
-// per-dimension limit).
 import { ShapeError } from '../errors.js';
 import type { Recorder } from '../gpu/recorder.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { uniformLayout } from '../gpu/uniforms.js';
-import type { DType } from '../model/shapes.js';
+import { expectTokenRows, foldWorkgroups } from './checks.js';
 
 export const TOPK_FILE = 'topk.wgsl';
 export const TOPK_ARGS = uniformLayout({ num_tokens: 'u32', num_experts: 'u32', num_experts_per_token: 'u32' });
@@ -57,41 +54,4 @@ export function encodeRouterTopK(
     bytes: T * (E * 4 + K * 8),
     flops: T * (E * E + K * K),
   });
-}
-
-/**
- * A per-token buffer: dtype `dtype`, shape [rows ≥ T, ...inner] where `inner` lists the trailing
- * dims in legend names, e.g. expectTokenRows('moe', 'out', out, 'f32', T, { K: 4, I: 2880 }).
- */
-export function expectTokenRows(
-  who: string,
-  what: string,
-  t: GpuTensor,
-  dtype: DType,
-  numTokens: number,
-  inner: Readonly<Record<string, number>>,
-): void {
-  const names = Object.keys(inner);
-  const ok =
-    t.dtype === dtype &&
-    t.shape.length === names.length + 1 &&
-    t.shape[0] >= numTokens &&
-    names.every((name, i) => t.shape[i + 1] === inner[name]);
-  if (!ok) {
-    const want = `${dtype} [T≥${numTokens}, ${names.map((n) => `${n}=${inner[n]}`).join(', ')}]`;
-    throw new ShapeError(`${who}: '${what}' expected ${want}, got ${t.dtype} [${t.shape.join(', ')}]`);
-  }
-}
-
-/**
- * Workgroup grid for `count` workgroups of a 1-D problem: [x, y] with x ≤ the device's
- * maxComputeWorkgroupsPerDimension; kernels take `wg.y * num_workgroups.x + wg.x` and return when it
- * is ≥ count (the last row of the grid may be partial).
- */
-export function foldWorkgroups(rec: Recorder, who: string, count: number): [number, number] {
-  const maxPerDim = rec.device.limits.maxComputeWorkgroupsPerDimension;
-  if (count <= maxPerDim) return [count, 1];
-  const y = Math.ceil(count / maxPerDim);
-  if (y > maxPerDim) throw new ShapeError(`${who}: ${count} workgroups exceed ${maxPerDim}² (maxComputeWorkgroupsPerDimension)`);
-  return [maxPerDim, y];
 }
