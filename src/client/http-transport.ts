@@ -85,13 +85,7 @@ export class HttpTransport {
       const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers };
       if (this.opts.apiKey !== undefined && this.opts.apiKey.length > 0) headers['authorization'] = `Bearer ${this.opts.apiKey}`;
       const response = await this.fetchFn(this.source(path).url, { headers, signal: signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout });
-      const text = await readCapped(response, MAX_ERROR_BODY_BYTES);
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
+      const { json } = await readJsonBody(response);
       return { status: response.status, json };
     } catch {
       return undefined;
@@ -135,13 +129,7 @@ export class HttpTransport {
       clearTimeout(timer);
     }
     if (response.ok) return response;
-    const text = await readCapped(response, MAX_ERROR_BODY_BYTES);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const { text, json } = await readJsonBody(response);
     const nowMs = (this.opts.now ?? Date.now)();
     throw new HttpStatusError(source, response.status, apiErrorBodyOf(json, text), parseRetryAfter(response.headers, nowMs));
   }
@@ -170,4 +158,14 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
     reader.cancel().catch(() => undefined);
   }
   return Buffer.concat(parts).subarray(0, maxBytes).toString('utf8');
+}
+
+/** A (small, capped) response body as text and, when it parses, as JSON. */
+async function readJsonBody(response: Response): Promise<{ text: string; json: unknown }> {
+  const text = await readCapped(response, MAX_ERROR_BODY_BYTES);
+  try {
+    return { text, json: JSON.parse(text) as unknown };
+  } catch {
+    return { text, json: undefined };
+  }
 }

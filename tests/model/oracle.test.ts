@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gpu } from '../../src/gpu/device.js';
 import { loadModel, type LoadedModel } from '../../src/model/load.js';
 import { expectClose } from '../helpers/close.js';
+import { refArgmax } from '../reference/dense.js';
 
 const DIR = join(import.meta.dirname, '../fixtures/gpt-oss-tiny-a');
 const oracle = JSON.parse(readFileSync(join(DIR, 'oracle.json'), 'utf8')) as {
@@ -23,16 +24,6 @@ const SELF_TOL = { atol: 1e-4, rtol: 1e-5 };
 // Experts split across buffers are accumulated into the residual one chunk at a time, a different
 // order of the f32 sums; 4 layers and the lm_head amplify that to ~2e-4 on logits of ±18.
 const CHUNKED_WEIGHTS_TOL = { atol: 1e-3, rtol: 1e-5 };
-
-function argmaxRows(logits: Float32Array, rows: number, cols: number): number[] {
-  const out: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (logits[r * cols + c] > logits[r * cols + best]) best = c;
-    out.push(best);
-  }
-  return out;
-}
 
 describe('oracle: gpt-oss-tiny-a vs transformers', () => {
   let gpu: Gpu;
@@ -51,7 +42,7 @@ describe('oracle: gpt-oss-tiny-a vs transformers', () => {
   it('logits at all 40 positions match within tolerance, every argmax equal', () => {
     const { maxAbsDiff } = expectClose(logits, ORACLE_LOGITS, ORACLE_TOL, (i) => `position ${Math.floor(i / V)}, id ${i % V}`);
     console.log(`oracle max |logit diff| = ${maxAbsDiff.toExponential(3)}`);
-    expect(argmaxRows(logits, T, V)).toEqual(argmaxRows(ORACLE_LOGITS, T, V));
+    expect(refArgmax(logits, T, V)).toEqual(refArgmax(ORACLE_LOGITS, T, V));
   });
 
   it('greedy decoding with the KV cache reproduces the 24-token continuation', async () => {
@@ -105,7 +96,7 @@ describe('oracle: chunked prefill and chunked weights', () => {
       const chunked = (await split.runner.prefill(oracle.input_ids, 'all'))!;
       split.destroy();
       expectClose(chunked, whole, CHUNKED_WEIGHTS_TOL, (i) => `position ${Math.floor(i / V)}, id ${i % V}`);
-      expect(argmaxRows(chunked, T, V)).toEqual(argmaxRows(whole, T, V));
+      expect(refArgmax(chunked, T, V)).toEqual(refArgmax(whole, T, V));
     } finally {
       gpu.destroy();
     }
