@@ -4,7 +4,9 @@
 // Dawn keeps the process alive while the object returned by `create()` is reachable: `Gpu.destroy()`
 // destroys the device and drops that object, so commands must call it when done.
 
-import { create, globals } from 'webgpu';
+// `webgpu` (Dawn's native module, ~100 MB) is loaded on the first `Gpu.open`, so commands that never
+// touch the GPU (`wgh harmony`, `--help`, the server's argument checks) start without it.
+type WebGpuModule = typeof import('webgpu');
 import { DeviceLostError, GpuValidationError, UnsupportedDeviceError } from '../errors.js';
 import { PipelineCache } from './pipelines.js';
 
@@ -45,14 +47,21 @@ export interface GpuAdapterSummary {
   readonly isFallbackAdapter: boolean;
 }
 
-type DawnGpu = ReturnType<typeof create>;
+type DawnGpu = ReturnType<WebGpuModule['create']>;
 
-let globalsInstalled = false;
-function installGlobals(): void {
+let webgpuModule: WebGpuModule | null = null;
+async function loadWebGpu(): Promise<WebGpuModule> {
+  if (webgpuModule !== null) return webgpuModule;
+  let mod: WebGpuModule;
+  try {
+    mod = await import('webgpu');
+  } catch (err) {
+    throw new UnsupportedDeviceError(`could not load Dawn's Node module (npm package 'webgpu'): ${(err as Error).message}`, { cause: err });
+  }
   // The WebGPU enums (GPUBufferUsage, GPUMapMode, …) live on `globals`; install them once.
-  if (globalsInstalled) return;
-  Object.assign(globalThis, globals);
-  globalsInstalled = true;
+  Object.assign(globalThis, mod.globals);
+  webgpuModule = mod;
+  return mod;
 }
 
 function limitsRecord(limits: GPUSupportedLimits): Record<string, number> {
@@ -103,7 +112,7 @@ export class Gpu {
 
   /** Open an adapter and a device with the adapter's maximum limits and the useful optional features. */
   static async open(opts: GpuOpenOptions = {}): Promise<Gpu> {
-    installGlobals();
+    const { create } = await loadWebGpu();
     const enable = [...(opts.enableToggles ?? [])];
     if (!enable.includes(NVIDIA_F16_TOGGLE)) enable.push(NVIDIA_F16_TOGGLE);
     const dawnArgs: string[] = [];
