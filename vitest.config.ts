@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // A worker whose event loop is blocked for minutes is killed with the test's name (see the file).
+    setupFiles: ['tests/setup/watchdog.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

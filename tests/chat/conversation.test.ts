@@ -83,10 +83,17 @@ describe('conversation files', () => {
       process.stdout.write('ready\\n');
       for (;;) await saveConversation(${JSON.stringify(file)}, big);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('close', resolve));
+    const closed = new Promise((resolve) => child.once('close', resolve));
+    try {
+      await Promise.race([
+        new Promise<void>((resolve) => child.stdout.once('data', () => resolve())),
+        closed.then(() => Promise.reject(new Error('the saving child exited before it was ready'))),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    } finally {
+      child.kill('SIGKILL'); // never leave the loop running, whatever happened above
+    }
+    await closed;
     const text = readFileSync(file, 'utf8');
     const loaded = await loadConversation(file); // parses: old or complete new content
     expect(text === before || loaded.messages.length === 20000).toBe(true);

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 
 describe('wgh harmony render', () => {
-  it.concurrent.each(renderCases().map((c) => [c.fixture, c] as const))('%s', async (_, c) => {
+  it.each(renderCases().map((c) => [c.fixture, c] as const))('%s', async (_, c) => {
     const input = JSON.stringify(c.input);
     const text = await runCli(['harmony', 'render', '--input', '-'], { input });
     expect(text.stderr).toBe('');
@@ -34,7 +34,7 @@ describe('wgh harmony render', () => {
     expect(result.stderr).toMatch(/^wgh: harmony input: input must be an object/);
   });
 
-  it.concurrent.each([
+  it.each([
     ['not JSON', '{', /is not valid JSON/],
     ['a bad role', '{"messages":[{"role":"bot","content":"x"}]}', /messages\[0\]\.role must be one of/],
     ['a tool message without name', '{"messages":[{"role":"tool","content":"x"}]}', /messages\[0\]\.name must be/],
@@ -59,7 +59,7 @@ describe('wgh harmony render', () => {
 });
 
 describe('wgh harmony parse', () => {
-  it.concurrent.each(parseCases().map((c) => [c.fixture, c] as const))('%s', async (_, c) => {
+  it.each(parseCases().map((c) => [c.fixture, c] as const))('%s', async (_, c) => {
     const args = ['harmony', 'parse', c.input === 'tokens' ? '--tokens' : '--text', join(FIXTURE_DIR, c.fixture)];
     const result = await runCli([...args, '--role', c.role]);
     expect(result.stderr).toBe('');
@@ -67,7 +67,7 @@ describe('wgh harmony parse', () => {
     expect(JSON.parse(result.stdout)).toEqual(c.expected);
   });
 
-  it.concurrent.each([
+  it.each([
     ['whitespace', (ids: number[]) => ids.join('\n')],
     ['commas', (ids: number[]) => ids.join(',')],
     ['commas and spaces', (ids: number[]) => ids.join(', ')],
@@ -97,7 +97,7 @@ describe('wgh harmony parse', () => {
     expect(result.stderr).toMatch(/^wgh: harmony parse: /);
   });
 
-  it.concurrent.each([
+  it.each([
     [['--tokens', '-', '--text', '-'], /exactly one of --tokens/],
     [[], /exactly one of --tokens/],
     [['--tokens', '-', '--role', 'user'], /--role expected assistant or none/],

@@ -44,19 +44,30 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    let settled = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(afterExit);
+      resolvePromise({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+    };
+    // 'close' waits for the pipes too; a grandchild that kept them open must not hold the test.
+    let afterExit: NodeJS.Timeout | undefined;
+    child.on('exit', (code, signal) => {
+      afterExit = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(code, signal);
+      }, 5000);
+    });
     child.on('error', (err) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       reject(err);
     });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolvePromise({
-        code,
-        signal,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      });
-    });
+    child.on('close', (code, signal) => finish(code, signal));
     child.stdin.on('error', () => {
       // The child may exit before reading its input (e.g. on a usage error); that is not our failure.
     });

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 const POLL_MS = 100;
 const EXIT_MARKER = '[exit ';
 const TMUX = process.env.TMUX_BIN ?? 'tmux';
+/** tmux calls are synchronous: one that wedges must fail the test, not block the worker for ever. */
+const TMUX_CALL_TIMEOUT_MS = 20_000;
 
 export interface TmuxOptions {
   readonly cwd: string;
@@ -29,13 +31,15 @@ export class TmuxSession {
     writeFileSync(conf, 'set -g remain-on-exit on\nset -g history-limit 20000\nset -g status off\n');
     const socket = `wgh-test-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
     const env = Object.entries({ TERM: 'xterm-256color', ...opts.env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    const wrapped = ['sh', '-c', `"$@"; status=$?; echo; echo "${EXIT_MARKER}$status]"`, 'sh', ...argv];
-    execFileSync(TMUX, ['-L', socket, '-f', conf, 'new-session', '-d', '-s', 'main', '-x', String(opts.width ?? 100), '-y', String(opts.height ?? 40), '-c', opts.cwd, ...env, '--', ...wrapped]);
+    // The pane is a user's terminal: CI markers of the machine running the tests (CI=true turns chalk's
+    // colours off) and colour overrides are not passed on.
+    const wrapped = ['env', '-u', 'CI', '-u', 'FORCE_COLOR', '-u', 'NO_COLOR', 'sh', '-c', `"$@"; status=$?; echo; echo "${EXIT_MARKER}$status]"`, 'sh', ...argv];
+    execFileSync(TMUX, ['-L', socket, '-f', conf, 'new-session', '-d', '-s', 'main', '-x', String(opts.width ?? 100), '-y', String(opts.height ?? 40), '-c', opts.cwd, ...env, '--', ...wrapped], { timeout: TMUX_CALL_TIMEOUT_MS, killSignal: 'SIGKILL' });
     return new TmuxSession(socket);
   }
 
   private tmux(args: readonly string[]): string {
-    return execFileSync(TMUX, ['-L', this.socket, ...args], { encoding: 'utf8' });
+    return execFileSync(TMUX, ['-L', this.socket, ...args], { encoding: 'utf8', timeout: TMUX_CALL_TIMEOUT_MS, killSignal: 'SIGKILL' });
   }
 
   /** Types text literally (no key names). */
