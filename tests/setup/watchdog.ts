@@ -13,9 +13,10 @@ import { beforeEach } from 'vitest';
 const LIMIT_S = Number(process.env.WGH_TEST_WATCHDOG_S ?? 300);
 const NAME_BYTES = 2048;
 
-// [0]: the last heartbeat (ms since the epoch); then the running test's name, NUL-padded.
+// [0]: a heartbeat counter (a counter, not a clock: a test's fake timers may freeze Date); then the
+// running test's name, NUL-padded.
 const shared = new SharedArrayBuffer(8 + NAME_BYTES);
-const heartbeat = new Float64Array(shared, 0, 1);
+const heartbeat = new Int32Array(shared, 0, 1);
 const name = new Uint8Array(shared, 8, NAME_BYTES);
 
 function setName(text: string): void {
@@ -25,16 +26,23 @@ function setName(text: string): void {
 }
 
 if (Number.isFinite(LIMIT_S) && LIMIT_S > 0) {
-  heartbeat[0] = Date.now();
-  setInterval(() => (heartbeat[0] = Date.now()), 1000).unref();
+  setInterval(() => Atomics.add(heartbeat, 0, 1), 1000).unref();
 
   const watcher = `
     const { workerData } = require('node:worker_threads');
     const { writeSync } = require('node:fs');
-    const heartbeat = new Float64Array(workerData.shared, 0, 1);
+    const heartbeat = new Int32Array(workerData.shared, 0, 1);
     const name = new Uint8Array(workerData.shared, 8, workerData.nameBytes);
+    let seen = Atomics.load(heartbeat, 0);
+    let since = Date.now();
     setInterval(() => {
-      const stalled = (Date.now() - heartbeat[0]) / 1000;
+      const now = Atomics.load(heartbeat, 0);
+      if (now !== seen) {
+        seen = now;
+        since = Date.now();
+        return;
+      }
+      const stalled = (Date.now() - since) / 1000;
       if (stalled < workerData.limitS) return;
       const end = name.indexOf(0);
       const test = Buffer.from(name.subarray(0, end < 0 ? name.length : end)).toString('utf8');
