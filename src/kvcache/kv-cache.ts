@@ -13,8 +13,15 @@
 //
 // Memory of the checkpoint: the sliding rings once more, 2 * L_sliding * Hkv * S_sliding * Dh * 4
 // bytes (gpt-oss-20b: 12 layers * 2 * 8 * 384 * 64 * 4 B = 18.9 MB), allocated on first use.
+//
+// Device limits: the attention kernels bind a layer's k (and v) as one buffer, so Hkv * S * Dh * 4
+// bytes must fit one binding (gpt-oss: 2 KiB per position; lavapipe's 128 MiB holds S = 65536,
+// NVIDIA's 2 GiB S ≈ 1Mi). The constructor checks this before allocating anything (`checkDeviceFits`)
+// and names the largest --context / --max-kv-size that fits; createTensor would otherwise split the
+// tensor into chunks and the first forward would fail far from the cause. The decode partials
+// (Hq * ceil(S / 128) * (Dh + 2) floats) are smaller than k for any GQA group below ~100.
 
-import { ContextOverflowError, ShapeError } from '../errors.js';
+import { ConfigError, ContextOverflowError, ShapeError, UnsupportedDeviceError } from '../errors.js';
 import type { Gpu } from '../gpu/device.js';
 import { createTensor, type GpuTensor } from '../gpu/tensor.js';
 import { decodePartialsFloats, type CacheGeometry } from '../kernels/attention.js';
@@ -86,8 +93,16 @@ export class KvCache {
     // rewind through it).
     const maxSlidingSlots = this.maxKvSize > 0 ? Infinity : Math.max(this.contextLength, W);
     const sliding: CacheGeometry = { capacity: Math.min(W + this.slidingSlack, maxSlidingSlots), keep: 0, window: W };
-    this.layers = config.layerTypes.map((type, l) => {
-      const geometry = type === 'sliding_attention' ? sliding : full;
+    const isSliding = config.layerTypes.map((type) => type === 'sliding_attention');
+    checkDeviceFits(
+      gpu,
+      config,
+      { contextLength: this.contextLength, maxKvSize: this.maxKvSize, slidingSlack: this.slidingSlack },
+      isSliding.includes(false) ? full : null,
+      isSliding.includes(true) ? sliding : null,
+    );
+    this.layers = config.layerTypes.map((_, l) => {
+      const geometry = isSliding[l] ? sliding : full;
       const shape = [Hkv, geometry.capacity, Dh];
       return { k: createTensor(gpu, `L${l}.kcache`, 'f32', shape), v: createTensor(gpu, `L${l}.vcache`, 'f32', shape), geometry };
     });
@@ -180,5 +195,61 @@ export class KvCache {
     }
     this.checkpointCopies = null;
     this.checkpointLength = null;
+  }
+}
+
+/** The largest buffer one kernel binding can see on `gpu`, and the limit that sets it. */
+export function kvBindingLimit(gpu: Gpu): { readonly bytes: number; readonly name: string } {
+  const binding = gpu.maxBindingBytes;
+  const buffer = gpu.limits.maxBufferSize ?? Infinity;
+  return buffer < binding ? { bytes: buffer, name: 'maxBufferSize' } : { bytes: binding, name: 'maxStorageBufferBindingSize' };
+}
+
+/** Bytes of one layer's k (or v) per cached position: f32 [Hkv, Dh]. */
+export function kvBytesPerPosition(config: ModelConfig): number {
+  return config.numKvHeads * config.headDim * 4;
+}
+
+const BYTES_PER_MIB = 1024 * 1024;
+const mib = (bytes: number): string => `${(bytes / BYTES_PER_MIB).toFixed(1)} MiB`;
+
+/**
+ * Throw before any allocation unless a layer's k and v, f32 [Hkv, S, Dh], each fit one binding:
+ * a ConfigError naming the option to lower (contextLength / maxKvSize / slidingSlack) and the
+ * largest value that fits; UnsupportedDeviceError when not even the sliding window W fits.
+ */
+function checkDeviceFits(
+  gpu: Gpu,
+  config: ModelConfig,
+  opts: { readonly contextLength: number; readonly maxKvSize: number; readonly slidingSlack: number },
+  full: CacheGeometry | null,
+  sliding: CacheGeometry | null,
+): void {
+  const limit = kvBindingLimit(gpu);
+  const perPosition = kvBytesPerPosition(config);
+  const maxSlots = Math.floor(limit.bytes / perPosition);
+  const need = (g: CacheGeometry) =>
+    `needs ${g.capacity * perPosition} bytes (${mib(g.capacity * perPosition)}) for each layer's k and v ` +
+    `(f32 [Hkv=${config.numKvHeads}, S=${g.capacity}, Dh=${config.headDim}]), more than one buffer binding holds on this adapter ` +
+    `(${limit.name} = ${limit.bytes} bytes, ${mib(limit.bytes)})`;
+  if (full && full.capacity > maxSlots) {
+    if (opts.maxKvSize > 0) {
+      throw new ConfigError(
+        `kv cache: 'maxKvSize' = ${opts.maxKvSize} ${need(full)}; the largest maxKvSize that fits is ${maxSlots}: pass --max-kv-size ${maxSlots} or less`,
+      );
+    }
+    throw new ConfigError(
+      `kv cache: 'contextLength' = ${opts.contextLength} ${need(full)}; the largest context that fits is ${maxSlots}: ` +
+        `pass --context ${maxSlots} or less, or rotate the full layers' cache with --max-kv-size N (N ≤ ${maxSlots})`,
+    );
+  }
+  if (sliding && sliding.capacity > maxSlots) {
+    if (sliding.window > maxSlots) {
+      throw new UnsupportedDeviceError(`kv cache: the sliding window W=${sliding.window} alone ${need(sliding)}; this adapter cannot run this model`);
+    }
+    throw new ConfigError(
+      `kv cache: 'slidingSlack' = ${opts.slidingSlack}: the sliding ring of W + slack = ${sliding.capacity} slots ${need(sliding)}; ` +
+        `the largest slack that fits is ${maxSlots - sliding.window}`,
+    );
   }
 }

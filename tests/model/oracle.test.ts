@@ -1,12 +1,15 @@
 // The engine against transformers' own outputs on the tiny gpt-oss checkpoint (tests/fixtures/
 // gpt-oss-tiny-a, copied from the shared oracle): logits at every position, every argmax, and the
-// greedy continuation through the KV-cache decode path (sliding window 8, wrapping many times).
+// greedy continuation through the KV-cache decode path. With the default slack the sliding rings
+// hold every position of a short context, so the last describe shrinks them to W (+ a little) slots
+// and the window 8 wraps many times in prefill and in decode.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gpu } from '../../src/gpu/device.js';
 import { loadModel, type LoadedModel } from '../../src/model/load.js';
 import { expectClose } from '../helpers/close.js';
+import { useGpu } from '../helpers/gpu.js';
 import { refArgmax } from '../reference/dense.js';
 
 const DIR = join(import.meta.dirname, '../fixtures/gpt-oss-tiny-a');
@@ -74,6 +77,42 @@ describe('oracle: gpt-oss-tiny-a vs transformers', () => {
       await model.runner.prefill([oracle.input_ids[p]], 'last');
       const row = new Float32Array(await gpu.read(model.runner.lastLogits.buffer, 0, V * 4));
       expectClose(row, logits.subarray(p * V, (p + 1) * V), SELF_TOL, (i) => `position ${p}, id ${i}`);
+    }
+  });
+});
+
+describe('oracle: sliding rings of W = 8 slots wrapping through prefill and decode', () => {
+  const gpu = useGpu();
+  const W = 8;
+  // 40 prompt + 23 fed decode ids = 63 positions written: the ring of 8 is overwritten 7 times.
+  it.each([
+    ['slack 0 (ring = W), prefill chunks of 5', 0, 5],
+    ['slack 0 (ring = W), prefill chunks of 16 (a chunk overwrites its own early slots)', 0, 16],
+    ['slack 3 (ring of 11, wraps off the chunk grid), prefill chunks of 3', 3, 3],
+  ])('%s: every logit and the 24-token greedy continuation match', async (_, slidingSlack, maxBatch) => {
+    const model = await loadModel(DIR, { gpu: gpu(), contextLength: 128, slidingSlack, maxBatch });
+    try {
+      const rings = model.runner.cache.layers.filter((l) => l.geometry.window > 0).map((l) => l.geometry);
+      expect(rings).toHaveLength(2);
+      for (const g of rings) expect(g).toEqual({ capacity: W + slidingSlack, keep: 0, window: W });
+      const capacity = W + slidingSlack;
+
+      const prefillLogits = (await model.runner.prefill(oracle.input_ids, 'all'))!;
+      const { maxAbsDiff } = expectClose(prefillLogits, ORACLE_LOGITS, ORACLE_TOL, (i) => `position ${Math.floor(i / V)}, id ${i % V}`);
+      expect(refArgmax(prefillLogits, T, V)).toEqual(refArgmax(ORACLE_LOGITS, T, V));
+
+      model.runner.rewind(0);
+      await model.runner.prefill(oracle.input_ids, 'last');
+      const tokens = await model.runner.greedy(oracle.greedy_continuation.length);
+      expect(tokens).toEqual(oracle.greedy_continuation);
+      const written = model.runner.length;
+      expect(written).toBe(oracle.input_ids.length + oracle.greedy_continuation.length - 1);
+      // Decode alone (positions 40 .. 62) wraps the ring at least twice; the whole run 5+ times.
+      expect(Math.floor((written - 1) / capacity) - Math.floor((oracle.input_ids.length - 1) / capacity)).toBeGreaterThanOrEqual(2);
+      expect(Math.floor(written / capacity)).toBeGreaterThanOrEqual(5);
+      console.log(`ring of ${capacity} (maxBatch ${maxBatch}): ${written} positions = ${(written / capacity).toFixed(1)} turns, max |logit diff| = ${maxAbsDiff.toExponential(3)}`);
+    } finally {
+      model.destroy();
     }
   });
 });
