@@ -18,7 +18,8 @@ export function finalTextOf(messages: readonly TextMessage[]): string {
   return chosen.map((m) => m.content).join('\n').trim();
 }
 
-export function outcomeOf(result: ChatResult): AttemptOutcome & { readonly repetition: readonly ChannelRepetition[] } {
+/** `canContinue`: the client's GenerationClient.canContinue (false: the reply is not resumable). */
+export function outcomeOf(result: ChatResult, canContinue = false): AttemptOutcome & { readonly repetition: readonly ChannelRepetition[] } {
   const assistant = result.messages.filter((m) => m.role === 'assistant');
   return {
     finishReason: result.finishReason,
@@ -29,6 +30,7 @@ export function outcomeOf(result: ChatResult): AttemptOutcome & { readonly repet
     repetition: findRepetitionByChannel(assistant),
     promptTokens: result.usage.promptTokens,
     completionTokens: result.usage.completionTokens,
+    resumable: canContinue && result.rawCompletionText !== undefined,
   };
 }
 

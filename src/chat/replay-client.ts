@@ -44,6 +44,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class ReplayClient implements GenerationClient {
   readonly kind = 'replay';
   readonly description: string;
+  /** Continues like the local client: the continuation's ids are fed to the parser first. */
+  readonly canContinue = true;
   private next = 0;
   private cachedIds: readonly number[] = [];
 

@@ -6,8 +6,10 @@
 // Reasons (first match wins):  loop_detected (the engine stopped a loop) · repetitive (post-parse
 // check, any channel) · length (cut by maxTokens) · analysis_only (reasoning but no final answer).
 // Actions: accept · tool (the reply ends in tool calls: run them, continue) · resume (continue the
-// cut-off reply: its prompt is the old prompt + the old completion, so nothing is recomputed) ·
-// retry (start over with overrides and transient guidance) · give-up (attempt cap or no room).
+// cut-off reply: its prompt is the old prompt + the old completion, so nothing is recomputed; only
+// when the client can continue a raw reply, else `length` restarts with more max tokens) ·
+// retry (start over with overrides and transient guidance) · give-up (attempt cap or no room; the
+// turn also gives up with reason tool_limit when the tool-round cap stops tool calls).
 // Transient client errors (RetryableError) are retried with exponential, capped, jittered backoff.
 
 import { RetryableError } from '../errors.js';
@@ -17,7 +19,7 @@ import type { ClientGenerationParams } from '../client/types.js';
 import type { ChannelRepetition } from './repetition.js';
 import { samplingOf, type ChatSettings } from './settings.js';
 
-export type RetryReason = 'length' | 'loop_detected' | 'analysis_only' | 'repetitive' | 'transient_error';
+export type RetryReason = 'length' | 'loop_detected' | 'analysis_only' | 'repetitive' | 'transient_error' | 'tool_limit';
 export type RetryAction = 'accept' | 'tool' | 'resume' | 'retry' | 'give-up';
 
 /** What an attempt produced, as far as the policy cares. */
@@ -32,6 +34,11 @@ export interface AttemptOutcome {
   /** Prompt tokens of this attempt (a continuation included) and the tokens it generated. */
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /**
+   * The reply can be continued where it was cut: the client takes a raw continuation
+   * (GenerationClient.canContinue) and returned this attempt's raw completion text.
+   */
+  readonly resumable: boolean;
 }
 
 /** Parameters a retry may change for one attempt. */
@@ -137,15 +144,20 @@ export function shouldRetry(outcome: AttemptOutcome, attempt: number, policy: Re
   const level = attempt;
   if (reason === 'length') {
     const resumedPrompt = outcome.promptTokens + outcome.completionTokens;
-    if (policy.resumeOnLength && outcome.completionTokens > 0 && resumedPrompt + user.maxTokens <= policy.contextLimit) {
+    const resumeFits = outcome.completionTokens > 0 && resumedPrompt + user.maxTokens <= policy.contextLimit;
+    if (policy.resumeOnLength && outcome.resumable && resumeFits) {
       return { ...base, action: 'resume', reason, detail: `${detail}; continuing the same reply (${resumedPrompt} tokens already in the cache)` };
     }
+    // Said in the detail when resuming was wanted but the client (a plain OpenAI or Ollama server) cannot do it.
+    const cannotContinue = policy.resumeOnLength && !outcome.resumable ? 'the client cannot continue a cut-off reply (no raw completion to resume from)' : null;
     const room = policy.contextLimit - outcome.promptTokens;
     const maxTokens = Math.min(Math.round(user.maxTokens * policy.maxTokensGrowth ** level), room);
     if (maxTokens <= user.maxTokens) {
-      return { ...base, action: 'give-up', reason, detail: `${detail}; no room in the context to resume or to allow more tokens` };
+      const why = cannotContinue !== null ? `${cannotContinue}, and no room in the context to allow more tokens` : 'no room in the context to resume or to allow more tokens';
+      return { ...base, action: 'give-up', reason, detail: `${detail}; ${why}` };
     }
-    return { ...base, action: 'retry', reason, detail: `${detail}; restarting with maxTokens ${maxTokens}`, overrides: { maxTokens } };
+    const restart = `restarting with maxTokens ${maxTokens}`;
+    return { ...base, action: 'retry', reason, detail: `${detail}; ${cannotContinue !== null ? `${cannotContinue}, ${restart}` : restart}`, overrides: { maxTokens } };
   }
   if (reason === 'analysis_only') {
     return { ...base, action: 'retry', reason, detail, overrides: { seed: user.seed + level }, guidance: ANALYSIS_ONLY_GUIDANCE };

@@ -87,6 +87,11 @@ function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
+/** Why a tool call was not run: the turn's tool rounds are used up (maxToolRounds may be 0). */
+function toolLimitText(maxToolRounds: number): string {
+  return `the tool limit of this turn was reached (maxToolRounds ${maxToolRounds})`;
+}
+
 /** `<|start|>assistant` after the messages. */
 const ASSISTANT_TAIL_TOKENS = 2;
 
@@ -201,8 +206,11 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
       }
     }
 
-    const outcome = outcomeOf(result);
-    const decision = shouldRetry(outcome, replyAttempt, policy, settings);
+    const outcome = outcomeOf(result, client.canContinue);
+    let decision = shouldRetry(outcome, replyAttempt, policy, settings);
+    // The tool-round cap ends the turn instead of running the calls; the decision (artifact, CLI) says so.
+    const toolLimited = decision.action === 'tool' && toolRounds >= settings.maxToolRounds;
+    if (toolLimited) decision = { ...decision, action: 'give-up', reason: 'tool_limit', detail: `${outcome.numToolCalls} tool call(s) not run: ${toolLimitText(settings.maxToolRounds)}` };
     deps.artifacts?.recordAttempt({
       turn: input.turn, attempt: attemptNo, kind,
       promptText: () => encoding.decode(result.promptTokenIds ?? renderChatPrompt(encoding, request)),
@@ -216,6 +224,21 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
     candidates.push({ messages: result.messages, score: replyScore(outcome) });
     kindDetail = decision.detail;
 
+    if (toolLimited) {
+      // The calls stay in the conversation, each answered by an error tool result, as a failed tool
+      // is. A Harmony `<|call|>` must be followed by its tool message: an unanswered call followed by
+      // the next user message is a malformed conversation (and remote clients map every tool call to
+      // an OpenAI `tool_calls` entry that servers expect a `tool` message for). Dropping the call
+      // instead would hide from the model, and from a saved conversation, that it asked for a tool
+      // that never ran; the error result tells it why, so a later turn can say so or try again.
+      turnMessages.push(...storedMessages(result.messages, false));
+      for (const { call } of result.toolCalls) {
+        const notRun: ToolOutcome = { ok: false, output: toolError(`not run: ${toolLimitText(settings.maxToolRounds)}`), ms: 0 };
+        emit({ type: 'tool-result', call, outcome: notRun });
+        turnMessages.push(toolResultMessage(call, notRun.output));
+      }
+      return finish(result.finishReason, false, true);
+    }
     if (decision.action === 'accept' || decision.action === 'give-up') {
       const best = decision.action === 'give-up' ? candidates.reduce((a, b) => (b.score >= a.score ? b : a)) : candidates[candidates.length - 1];
       turnMessages.push(...storedMessages(best.messages, result.finishReason === 'cancelled'));
@@ -223,7 +246,6 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
     }
     if (decision.action === 'tool') {
       turnMessages.push(...storedMessages(result.messages, false));
-      if (toolRounds >= settings.maxToolRounds) return finish(result.finishReason, false, true);
       for (const { call } of result.toolCalls) {
         emit({ type: 'tool-start', call });
         const outcomeOfTool: ToolOutcome = deps.tools ? await deps.tools.run(call, signal !== undefined ? { signal } : {}) : { ok: false, output: toolError('no tools are configured in this chat'), ms: 0 };

@@ -1,7 +1,8 @@
 // The input loops of `wgh chat`: the interactive terminal (readline) and --prompts FILE. Both feed
 // the same InputAssembler and ChatDriver, so a prompts file can use commands, `\` continuations and
 // `\\` blocks exactly like typed input. Ctrl-C stops the reply being generated; a second Ctrl-C
-// (with nothing typed in between) quits.
+// (with nothing typed in between) quits. Quitting returns to the caller, which writes the run's
+// artifacts (report.md, charts, queued logs); nothing here calls process.exit on the way.
 
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -115,8 +116,26 @@ export async function runInteractive(driver: ChatDriver, input: NodeJS.ReadableS
   rl.close();
 }
 
-/** --prompts FILE: every input through the same path, echoed like a transcript; then returns. */
-export async function runPromptFile(driver: ChatDriver, file: string, sink: TerminalSink): Promise<void> {
+/** How a --prompts run ended: every input was handled (or \quit), or Ctrl-C stopped it. */
+export type PromptFileEnd = 'done' | 'interrupted';
+
+/** Ctrl-C presses after the one that stopped a --prompts run that leave at once (exit 130, no report). */
+const FORCE_QUIT_INTERRUPTS = 2;
+/**
+ * A second Ctrl-C this soon after the first stops the run even if the first one's reply has ended
+ * meanwhile: a double press means "quit", and would otherwise just stop the next reply.
+ */
+export const SECOND_INTERRUPT_WINDOW_MS = 2000;
+
+/**
+ * --prompts FILE: every input through the same path, echoed like a transcript; then returns.
+ * Ctrl-C stops the reply being generated and the run goes on with the next input; a second Ctrl-C
+ * (during that reply or within SECOND_INTERRUPT_WINDOW_MS), or one between replies, stops the run:
+ * the loop ends and this returns 'interrupted', so the caller still writes the artifacts of the
+ * turns done, then exits with 130. Only if the run does not stop (a client that ignores the abort)
+ * do further presses exit at once. `nowMs`: a millisecond clock (tests inject one).
+ */
+export async function runPromptFile(driver: ChatDriver, file: string, sink: TerminalSink, nowMs: () => number = () => performance.now()): Promise<PromptFileEnd> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -126,21 +145,34 @@ export async function runPromptFile(driver: ChatDriver, file: string, sink: Term
   const { lines, json } = promptFileLines(text);
   const assembler = new InputAssembler();
   let interrupts = 0;
+  let lastInterruptMs = Number.NEGATIVE_INFINITY;
+  let stopped = false;
+  let interruptsAfterStop = 0;
   const onSigint = () => {
-    interrupts++;
-    if (!driver.abort() || interrupts > 1) process.exit(130);
+    if (stopped) {
+      // Last resort: exit at once, without the report.
+      if (++interruptsAfterStop >= FORCE_QUIT_INTERRUPTS) process.exit(130);
+      return;
+    }
+    const now = nowMs();
+    const again = interrupts > 0 || now - lastInterruptMs <= SECOND_INTERRUPT_WINDOW_MS;
+    [interrupts, lastInterruptMs] = [interrupts + 1, now];
+    if (!driver.abort() || again) stopped = true;
   };
   process.on('SIGINT', onSigint);
   try {
     for (const line of lines) {
+      if (stopped) break;
       sink.write(`${chalk.bold(PROMPTS[json ? 'normal' : assembler.mode])}${line}\n`);
       const command = json ? parseCommandText(line) : null;
       const result: InputResult = json ? (command !== null ? { kind: 'command', ...command } : { kind: 'message', text: line }) : assembler.push(line);
       if (result.kind === 'pending') continue;
-      if ((await driver.handle(result)) === 'quit') return;
-      if (!driver.busy) interrupts = 0;
+      if ((await driver.handle(result)) === 'quit') return stopped ? 'interrupted' : 'done';
+      interrupts = 0;
     }
+    if (stopped) return 'interrupted';
     if (assembler.mode !== 'normal') sink.write(chalk.yellow(`warning: ${file} ends inside a ${assembler.mode === 'block' ? '\\\\ block' : 'continued line'}; that input was not sent\n`));
+    return 'done';
   } finally {
     process.off('SIGINT', onSigint);
   }

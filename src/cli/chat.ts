@@ -111,13 +111,40 @@ async function runChat(flags: ChatFlags, command: Command): Promise<void> {
 
     const sink = stdoutSink();
     const driver = new ChatDriver(session, sink, createMarkdownRenderer({ columns: Math.min(sink.columns, 120) }));
-    if (flags.prompts !== undefined) await runPromptFile(driver, flags.prompts, sink);
-    else await runInteractive(driver, process.stdin, process.stdout, process.stdin.isTTY === true && process.stdout.isTTY === true);
+    if (flags.prompts !== undefined) {
+      if ((await runPromptFile(driver, flags.prompts, sink)) === 'interrupted') {
+        log('interrupted: the remaining prompts were not sent');
+        // Set, not process.exit(): the finally below still writes report.md and the queued artifacts.
+        process.exitCode = INTERRUPTED_EXIT_CODE;
+      }
+    } else await runInteractive(driver, process.stdin, process.stdout, process.stdin.isTTY === true && process.stdout.isTTY === true);
   } finally {
     if (artifacts !== null) {
-      const files = await artifacts.finish();
+      const finished = artifacts;
+      const files = await whileHoldingCtrlC(() => finished.finish(), () => log(`writing the run artifacts to ${finished.runDir}; Ctrl-C again to leave without them`));
       log(`run artifacts: ${artifacts.runDir} (report: ${files.report})`);
     }
     await opened.client.close();
+  }
+}
+
+/** 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C. */
+const INTERRUPTED_EXIT_CODE = 130;
+
+/**
+ * Runs `work` with Ctrl-C held: the first press only calls `onFirst` (Node's default would kill
+ * the process with the work half done, e.g. report.md unwritten); a second one exits with 130.
+ */
+async function whileHoldingCtrlC<T>(work: () => Promise<T>, onFirst: () => void): Promise<T> {
+  let presses = 0;
+  const onSigint = () => {
+    if (++presses > 1) process.exit(INTERRUPTED_EXIT_CODE);
+    onFirst();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await work();
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }

@@ -43,6 +43,15 @@ export class FallbackClient implements GenerationClient {
     return this.providers[Math.max(this.lastProviderIdx, 0)].contextLength;
   }
 
+  /**
+   * Whether the provider that served the last request continues a cut-off reply. A continuation
+   * that lands on a provider that cannot continue fails before its first event (the HTTP clients
+   * refuse it), so the chain moves on to the next provider.
+   */
+  get canContinue(): boolean {
+    return this.lastProviderIdx >= 0 && this.providers[this.lastProviderIdx].canContinue;
+  }
+
   chat(request: ChatRequest, options: ChatOptions = {}): ChatStream {
     const stream = new PushStream<ClientEvent, ChatResult>();
     this.run(request, options, stream).catch((err: unknown) => stream.fail(err));

@@ -4,7 +4,8 @@
 //   a tool call → a `commentary` message `to=functions.NAME` `<|constrain|>json` whose content is
 //   the arguments (streamed as deltas), then a 'tool-call' event with the server's call id.
 // Metrics are measured here (time to the first delta, decode rate over the usage counts); token
-// ids, prompt text and the raw completion are unknown and left out of the result.
+// ids, prompt text and the raw completion are unknown and left out of the result, so such a reply
+// cut by maxTokens cannot be continued (the clients' `canContinue` is false): the turn restarts it.
 
 import type { FinishReason, GenerationMetrics, LoopDetectionMode, StopReason } from '../generate/types.js';
 import { extractToolCalls } from '../harmony/tool-calls.js';

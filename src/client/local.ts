@@ -134,6 +134,8 @@ export class LocalClient implements GenerationClient {
   readonly kind = 'local';
   readonly description: string;
   readonly contextLength?: number;
+  /** A continuation is appended to the prompt token for token (see the header). */
+  readonly canContinue = true;
   private closed = false;
 
   constructor(private readonly opts: LocalClientOptions) {

@@ -9,6 +9,7 @@
 // repeat_penalty, repeat_last_n, …). A wgh server also gets and returns the exact Harmony request
 // and result (`wgh`, see http-wire.ts) when the health probe recognises it.
 
+import { ChatError } from '../errors.js';
 import { PushStream } from './local.js';
 import { HttpStreamError } from './http-errors.js';
 import { ReplyAssembler } from './http-assembler.js';
@@ -63,6 +64,10 @@ function argumentsObject(text: string): unknown {
 
 /** The /api/chat body of a request. */
 export function ollamaChatBodyOf(request: ChatRequest, model: string, extension: boolean): Record<string, unknown> {
+  // Dropping the continuation would silently start a new reply that the caller takes for the rest of the old one.
+  if (request.continuation !== undefined && !extension) {
+    throw new ChatError('ollama client: continuing a cut-off reply needs a webgpu-harmony server (Ollama takes no raw continuation)');
+  }
   const instructions = request.developer?.instructions ?? '';
   const messages: Record<string, unknown>[] = instructions.length > 0 ? [{ role: 'system', content: instructions }] : [];
   for (const m of openAIMessagesOf(request.messages)) {
@@ -95,6 +100,11 @@ export class OllamaHttpClient implements GenerationClient {
   private readonly transport: HttpTransport;
   private model: string | undefined;
   private extension: boolean | undefined;
+
+  /** Only a wgh server continues a raw reply (see OpenAIHttpClient.canContinue). */
+  get canContinue(): boolean {
+    return this.extension === true;
+  }
 
   constructor(private readonly opts: OllamaHttpClientOptions) {
     this.transport = new HttpTransport({ ...opts, provider: 'ollama' });

@@ -67,6 +67,15 @@ export class OpenAIHttpClient implements GenerationClient {
   private extension: boolean | undefined;
   private closed = false;
 
+  /**
+   * Only a wgh server takes a raw continuation and returns the raw completion (the `wgh`
+   * extension); a plain OpenAI-compatible server gets and returns chat messages. False until the
+   * first request has found out which server this is (or `extension: true` was given).
+   */
+  get canContinue(): boolean {
+    return this.extension === true;
+  }
+
   constructor(private readonly opts: OpenAIHttpClientOptions) {
     this.transport = new HttpTransport({ ...opts, provider: 'openai', maxLineBytes: opts.maxLineBytes ?? MAX_EVENT_CHARS });
     this.model = opts.model;

@@ -1,8 +1,8 @@
 // The GenerationClient boundary: what the chat layer (src/chat/, `runTurn`) sends to a model and
 // what it gets back, whoever runs the model. Implementations:
-//   local   src/client/local.ts   in-process: tokenizer + Harmony render + TokenGenerator + StreamableParser
-//   openai  (later)               HTTP + SSE to an OpenAI-compatible server (`wgh serve`, vLLM, LM Studio…)
-//   ollama  (later)               HTTP + NDJSON to an Ollama server
+//   local   src/client/local.ts         in-process: tokenizer + Harmony render + TokenGenerator + StreamableParser
+//   openai  src/client/openai-http.ts   HTTP + SSE to an OpenAI-compatible server (`wgh serve`, vLLM, LM Studio…)
+//   ollama  src/client/ollama-http.ts   HTTP + NDJSON to an Ollama server (or `wgh serve`'s Ollama routes)
 //
 //   const stream = client.chat(request, { signal });
 //   for await (const ev of stream) { … ev.type: 'delta' (channel text), 'tool-call', 'token', … }
@@ -12,7 +12,8 @@
 // tools), the developer message (instructions, function tools), the conversation messages ALREADY
 // selected by the chat layer (context budget applied, analysis of finished turns dropped; a client
 // renders them as given, never dropping more), and the generation parameters. `continuation` asks
-// the client to continue a cut-off assistant reply instead of starting a new one.
+// the client to continue a cut-off assistant reply instead of starting a new one (only clients
+// whose `canContinue` is true take it).
 //
 // Token ids and raw text in the result are optional, because only some clients know them; `wgh
 // serve` returns them in an extension field so a remote chat writes the same artifacts as a local one.
@@ -125,6 +126,15 @@ export interface GenerationClient {
   readonly description: string;
   /** Largest prompt + completion the client's model can hold, when known. */
   readonly contextLength?: number;
+  /**
+   * Whether the client continues a cut-off reply: it honours `request.continuation` (raw Harmony
+   * text appended to the prompt) and returns `rawCompletionText`, which the next continuation is
+   * built from. True for the local client and a wgh server (the `wgh` extension carries both);
+   * false for plain OpenAI-compatible and Ollama servers, which take and return chat messages only.
+   * When false, the retry policy restarts a reply cut by maxTokens (with more max tokens) instead
+   * of resuming it. HTTP clients know it once a request has been made (the health probe).
+   */
+  readonly canContinue: boolean;
   chat(request: ChatRequest, options?: ChatOptions): ChatStream;
   /** Releases the model or connection. Idempotent. */
   close(): Promise<void>;

@@ -10,7 +10,7 @@ import { DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../src/chat/setting
 const USER: ChatSettings = { ...DEFAULT_CHAT_SETTINGS, maxTokens: 100, maxAttempts: 3, repetitionPenalty: 1, presencePenalty: 0.1, seed: 7 };
 const POLICY = retryPolicyOf(USER, 4000);
 const GOOD: AttemptOutcome = {
-  finishReason: 'stop', stopReason: { kind: 'stop_token', id: 200002 }, hasFinal: true, hasAnalysis: true, numToolCalls: 0, repetition: [], promptTokens: 500, completionTokens: 50,
+  finishReason: 'stop', stopReason: { kind: 'stop_token', id: 200002 }, hasFinal: true, hasAnalysis: true, numToolCalls: 0, repetition: [], promptTokens: 500, completionTokens: 50, resumable: true,
 };
 
 describe('shouldRetry', () => {
@@ -30,6 +30,19 @@ describe('shouldRetry', () => {
     // 500 + 100 + 100 > 650: no room to resume; restart gets 150 (room) > 100.
     expect(shouldRetry(cut, 1, { ...POLICY, contextLimit: 650 }, USER)).toMatchObject({ action: 'retry', overrides: { maxTokens: 150 } });
     expect(shouldRetry(cut, 1, { ...POLICY, contextLimit: 590 }, USER).action).toBe('give-up');
+  });
+
+  it('length from a client that cannot continue a cut-off reply (plain OpenAI / Ollama server): restarts with more tokens and says why', () => {
+    const cut: AttemptOutcome = { ...GOOD, finishReason: 'length', stopReason: { kind: 'max_tokens' }, completionTokens: 100, resumable: false };
+    const restart = shouldRetry(cut, 1, POLICY, USER);
+    expect(restart).toMatchObject({ action: 'retry', reason: 'length', overrides: { maxTokens: 200 } });
+    expect(restart.detail).toBe('cut at maxTokens after 100 tokens; the client cannot continue a cut-off reply (no raw completion to resume from), restarting with maxTokens 200');
+    expect(shouldRetry(cut, 2, POLICY, USER).overrides.maxTokens).toBe(400);
+    const noRoom = shouldRetry(cut, 1, { ...POLICY, contextLimit: 590 }, USER);
+    expect(noRoom).toMatchObject({ action: 'give-up', reason: 'length' });
+    expect(noRoom.detail).toMatch(/cannot continue a cut-off reply.*no room in the context/);
+    // With resuming switched off the client's ability does not matter: the detail stays the plain restart.
+    expect(shouldRetry(cut, 1, { ...POLICY, resumeOnLength: false }, USER).detail).toBe('cut at maxTokens after 100 tokens; restarting with maxTokens 200');
   });
 
   it('loop_detected: raises penalties, switches loop detection to full, new seed, guidance', () => {

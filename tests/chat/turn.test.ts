@@ -1,5 +1,6 @@
-// runTurn with an injected client: the retry policy in action (length → resume, loop, analysis-only,
-// repetitive), the attempt cap, restored settings, transient guidance, tools, transient errors.
+// runTurn with an injected client: the retry policy in action (length → resume, or restart for a
+// client that cannot continue; loop, analysis-only, repetitive), the attempt cap, restored
+// settings, transient guidance, tools and the tool-round cap, transient errors.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../src/chat/setting
 import type { ToolExecutor } from '../../src/chat/tools.js';
 import { runTurn, type TurnEvent } from '../../src/chat/turn.js';
 import { renderChatPrompt } from '../../src/client/local.js';
-import { RetryableError } from '../../src/errors.js';
+import type { ChatRequest, ChatResult, ClientEvent, GenerationClient } from '../../src/client/types.js';
+import { ChatError, RetryableError } from '../../src/errors.js';
 import { HarmonyEncoding } from '../../src/harmony/encoding.js';
 import { ReplayClient } from '../../src/chat/replay-client.js';
 import { final, reasoned, ScriptedClient } from './helpers/scripted-client.js';
@@ -24,7 +26,36 @@ beforeAll(async () => {
 const USER: ChatSettings = Object.freeze({ ...DEFAULT_CHAT_SETTINGS, maxTokens: 64, maxAttempts: 3, seed: 5, artifacts: false });
 const LOOPY = 'again and again and again '.repeat(12);
 
-function turn(client: ScriptedClient | ReplayClient, settings: ChatSettings = USER, extra: Partial<Parameters<typeof runTurn>[1]> = {}) {
+/**
+ * What the chat layer gets from a plain OpenAI-compatible server (no `wgh` extension): messages,
+ * usage and finish reason, but no token ids or raw completion, and no continuation (the real
+ * OpenAIHttpClient refuses one with this error).
+ */
+function plainOpenAIServer(inner: ScriptedClient): GenerationClient & { readonly requests: readonly ChatRequest[] } {
+  return {
+    kind: 'openai', description: 'a plain OpenAI-compatible server (test double)', canContinue: false, requests: inner.requests,
+    chat(request, options) {
+      if (request.continuation !== undefined) throw new ChatError('openai client: continuing a cut-off reply needs a webgpu-harmony server');
+      const stream = inner.chat(request, options);
+      const result: Promise<ChatResult> = stream.result.then(({ promptTokenIds: _p, completionTokenIds: _c, rawCompletionText: _r, ...rest }) => rest);
+      return {
+        result,
+        [Symbol.asyncIterator]: async function* (): AsyncGenerator<ClientEvent> {
+          for await (const event of stream) if (event.type !== 'token') yield event;
+        },
+      };
+    },
+    close: async () => undefined,
+  };
+}
+
+const CALC_CALL = '<|channel|>commentary to=functions.calc <|constrain|>json<|message|>{"expression":"6*7"}<|call|>';
+const CALC_TOOLS: ToolExecutor = {
+  descriptions: [{ name: 'calc', description: 'Evaluates arithmetic.', parameters: { type: 'object', properties: { expression: { type: 'string' } } } }],
+  run: async (c) => ({ ok: true, output: c.type === 'function' && c.function.arguments.includes('6*7') ? '42' : '?', ms: 1 }),
+};
+
+function turn(client: GenerationClient, settings: ChatSettings = USER, extra: Partial<Parameters<typeof runTurn>[1]> = {}) {
   const events: TurnEvent[] = [];
   const run = runTurn({ turn: 1, history: [], userMessage: 'What is 6 × 7?', settings }, { client, encoding: enc, onEvent: (e) => events.push(e), ...extra });
   return { run, events };
@@ -58,6 +89,27 @@ describe('runTurn', () => {
     expect(starts).toEqual([]);
     expect(result.messages.filter((m) => m.channel === 'final')).toHaveLength(1);
     expect(result.finalText).toBe('The answer is forty-two, the product of six and seven.');
+  });
+
+  it('length from a client that cannot continue (plain OpenAI server): restarts with more max tokens instead of resuming, and the decision says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wgh-turn-plain-'));
+    const artifacts = await RunArtifacts.create({ runsDir: dir, frontEnd: 'cli', runId: 'r1' });
+    const full = reasoned('Six sevens.', 'The answer is forty-two, the product of six and seven.');
+    const numTokens = enc.tokenizer.encodeWithSpecials(full).length;
+    const cut = numTokens - 8; // the restart's 2 × cut tokens hold the whole reply
+    const client = plainOpenAIServer(new ScriptedClient(enc, [full]));
+    const result = await turn(client, { ...USER, maxTokens: cut }, { artifacts }).run;
+    expect(result.attempts.map((a) => [a.kind, a.decision.action, a.decision.reason])).toEqual([['first', 'retry', 'length'], ['retry', 'accept', null]]);
+    expect(result.attempts[0].decision.detail).toBe(`cut at maxTokens after ${cut} tokens; the client cannot continue a cut-off reply (no raw completion to resume from), restarting with maxTokens ${2 * cut}`);
+    expect(client.requests.map((r) => [r.continuation, r.params.maxTokens])).toEqual([[undefined, cut], [undefined, 2 * cut]]);
+    expect(result.gaveUp).toBe(false);
+    expect(result.finalText).toBe('The answer is forty-two, the product of six and seven.');
+    expect(result.messages.filter((m) => m.channel === 'final')).toHaveLength(1);
+    await artifacts.flush();
+    const decision = JSON.parse(readFileSync(join(artifacts.logsDir, 'retry.decision.1.1.json'), 'utf8'));
+    expect(decision).toMatchObject({ turn: 1, attempt: 1, action: 'retry', reason: 'length', overrides: { maxTokens: 2 * cut }, finishReason: 'length' });
+    expect(decision.detail).toMatch(/the client cannot continue a cut-off reply/);
+    expect(JSON.parse(readFileSync(join(artifacts.logsDir, 'retry.decision.1.2.json'), 'utf8'))).toMatchObject({ action: 'accept', attemptKind: 'retry', params: { maxTokens: 2 * cut } });
   });
 
   it('loop_detected: retried with raised penalties, full loop detection and guidance; nothing of it is stored', async () => {
@@ -121,13 +173,8 @@ describe('runTurn', () => {
   });
 
   it('tool calls are run and the turn continues with the tool result', async () => {
-    const call = '<|channel|>commentary to=functions.calc <|constrain|>json<|message|>{"expression":"6*7"}<|call|>';
-    const client = new ScriptedClient(enc, [call, final('6 × 7 = 42.')]);
-    const tools: ToolExecutor = {
-      descriptions: [{ name: 'calc', description: 'Evaluates arithmetic.', parameters: { type: 'object', properties: { expression: { type: 'string' } } } }],
-      run: async (c) => ({ ok: true, output: c.type === 'function' && c.function.arguments.includes('6*7') ? '42' : '?', ms: 1 }),
-    };
-    const result = await turn(client, USER, { tools }).run;
+    const client = new ScriptedClient(enc, [CALC_CALL, final('6 × 7 = 42.')]);
+    const result = await turn(client, USER, { tools: CALC_TOOLS }).run;
     expect(result.attempts.map((a) => [a.kind, a.decision.action])).toEqual([['first', 'tool'], ['tool', 'accept']]);
     expect(client.requests[0].developer?.tools?.map((t) => t.name)).toEqual(['calc']);
     expect(client.requests[1].messages.slice(-2)).toEqual([
@@ -135,6 +182,48 @@ describe('runTurn', () => {
       { role: 'tool', name: 'functions.calc', recipient: 'assistant', channel: 'commentary', content: '42' },
     ]);
     expect(result.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+  });
+
+  it('the tool-round cap answers the call it does not run with an error tool result: the next prompt has no unanswered <|call|>', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wgh-turn-toolcap-'));
+    const artifacts = await RunArtifacts.create({ runsDir: dir, frontEnd: 'cli', runId: 'r1' });
+    const ran: string[] = [];
+    const tools: ToolExecutor = { ...CALC_TOOLS, run: async (c, o) => (ran.push(c.id), CALC_TOOLS.run(c, o)) };
+    const client = new ScriptedClient(enc, [CALC_CALL, CALC_CALL, final('never asked for')]);
+    const { run, events } = turn(client, { ...USER, maxToolRounds: 1 }, { tools, artifacts });
+    const result = await run;
+    expect(client.requests).toHaveLength(2);
+    expect(ran).toHaveLength(1);
+    expect(result.attempts.map((a) => [a.kind, a.decision.action, a.decision.reason])).toEqual([['first', 'tool', null], ['tool', 'give-up', 'tool_limit']]);
+    expect(result.attempts[1].decision.detail).toBe('1 tool call(s) not run: the tool limit of this turn was reached (maxToolRounds 1)');
+    expect(result.gaveUp).toBe(true);
+    expect(result.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'tool']);
+    const limitResult = result.messages[4];
+    expect(limitResult).toMatchObject({ role: 'tool', name: 'functions.calc', recipient: 'assistant', channel: 'commentary' });
+    expect(JSON.parse(limitResult.content)).toEqual({ error: 'not run: the tool limit of this turn was reached (maxToolRounds 1)' });
+    const results = events.filter((e) => e.type === 'tool-result');
+    expect(results.map((e) => e.type === 'tool-result' && e.outcome.ok)).toEqual([true, false]);
+    await artifacts.flush();
+    expect(JSON.parse(readFileSync(join(artifacts.logsDir, 'retry.decision.1.2.json'), 'utf8'))).toMatchObject({ action: 'give-up', reason: 'tool_limit', attemptKind: 'tool' });
+
+    // The next turn's prompt: every <|call|> is followed by its tool message, never by the user's.
+    const next = new ScriptedClient(enc, [final('OK.')]);
+    await runTurn({ turn: 2, history: result.messages, userMessage: 'And then?', settings: USER }, { client: next, encoding: enc, tools });
+    const prompt = enc.decode(renderChatPrompt(enc, next.requests[0]));
+    const afterCalls = prompt.split('<|call|>').slice(1);
+    expect(afterCalls).toHaveLength(2);
+    for (const rest of afterCalls) expect(rest.startsWith('<|start|>functions.calc to=assistant<|channel|>commentary<|message|>'), rest.slice(0, 80)).toBe(true);
+    expect(prompt).toContain('{\"error\":\"not run: the tool limit of this turn was reached (maxToolRounds 1)\"}<|end|><|start|>user<|message|>And then?');
+  });
+
+  it('maxToolRounds 0: no tool runs; the call is answered by the limit error', async () => {
+    const client = new ScriptedClient(enc, [CALC_CALL]);
+    let numRuns = 0;
+    const result = await turn(client, { ...USER, maxToolRounds: 0 }, { tools: { ...CALC_TOOLS, run: async (c, o) => (numRuns++, CALC_TOOLS.run(c, o)) } }).run;
+    expect(numRuns).toBe(0);
+    expect(result.attempts.map((a) => [a.decision.action, a.decision.reason])).toEqual([['give-up', 'tool_limit']]);
+    expect(result.messages.map((m) => [m.role, m.recipient])).toEqual([['user', undefined], ['assistant', 'functions.calc'], ['tool', 'assistant']]);
+    expect(JSON.parse(result.messages[2].content)).toEqual({ error: 'not run: the tool limit of this turn was reached (maxToolRounds 0)' });
   });
 
   it('Ctrl-C (abort) stops the reply; only its answer text is kept and nothing is retried', async () => {

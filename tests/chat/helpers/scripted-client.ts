@@ -14,6 +14,8 @@ const STOPS = new Set([200002, 200012]);
 export class ScriptedClient implements GenerationClient {
   readonly kind = 'scripted';
   readonly description = 'scripted test replies';
+  /** Continues like the local client (a continuation's ids are fed to the parser first). */
+  readonly canContinue = true;
   readonly requests: ChatRequest[] = [];
   contextLength?: number;
 
