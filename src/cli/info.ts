@@ -1,6 +1,8 @@
 // `wgh info`: the adapter, backend, features, limits and the fallback paths chosen.
+// The backend is the one Dawn reports for the opened adapter (Gpu.queryBackend); when Dawn does not
+// say, the line says whether it is the requested backend or the platform default.
 import type { Command } from 'commander';
-import { Gpu } from '../gpu/device.js';
+import { Gpu, type GpuAdapterSummary } from '../gpu/device.js';
 import { addGpuOptions, gpuOptionsFrom, type GpuFlags } from './options.js';
 
 const SHOWN_LIMITS = [
@@ -20,6 +22,7 @@ export function registerInfoCommand(program: Command): void {
     .action(async (flags: GpuFlags & { json?: boolean }) => {
       const gpu = await Gpu.open(gpuOptionsFrom(flags));
       try {
+        await gpu.queryBackend();
         const d = gpu.describe();
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
@@ -28,7 +31,7 @@ export function registerInfoCommand(program: Command): void {
         const a = d.adapter;
         const lines = [
           `adapter:   ${a.description || a.device} (${a.vendor}${a.architecture ? `, ${a.architecture}` : ''})${a.isFallbackAdapter ? ' [software fallback]' : ''}`,
-          `backend:   ${a.backend}`,
+          `backend:   ${backendLine(a)}`,
           `features:  ${d.features.join(', ')}`,
           `subgroups: ${d.caps.subgroups ? `yes (size ${d.caps.subgroupMinSize}..${d.caps.subgroupMaxSize})` : 'no (kernels use workgroup-memory reductions)'}`,
           `shader-f16: ${d.caps.shaderF16 ? 'yes' : 'no (kernels use f32 only)'}`,
@@ -42,4 +45,10 @@ export function registerInfoCommand(program: Command): void {
         gpu.destroy();
       }
     });
+}
+
+function backendLine(a: GpuAdapterSummary): string {
+  if (a.backendSource === 'dawn') return a.backend;
+  const why = a.backendSource === 'requested' ? 'requested' : 'platform default';
+  return `${a.backend} (${why}; Dawn did not report the backend it opened)`;
 }

@@ -4,11 +4,9 @@
 // Dawn keeps the process alive while the object returned by `create()` is reachable: `Gpu.destroy()`
 // destroys the device and drops that object, so commands must call it when done.
 
-// `webgpu` (Dawn's native module, ~100 MB) is loaded on the first `Gpu.open`, so commands that never
-// touch the GPU (`wgh harmony`, `--help`, the server's argument checks) start without it.
-type WebGpuModule = typeof import('webgpu');
 import { DeviceLostError, GpuValidationError, UnsupportedDeviceError } from '../errors.js';
-import { PipelineCache } from './pipelines.js';
+import { defaultBackend, labelledObjects, listDawnAdapters, loadWebGpu, normalizeAdapterName, type WebGpuModule } from './dawn.js';
+import { PipelineCache, captureGpuErrors, dawnLines } from './pipelines.js';
 
 /** Optional features we use when present; each has a fallback path (see `GpuCaps`). */
 const USEFUL_FEATURES = ['subgroups', 'timestamp-query', 'shader-f16'] as const;
@@ -38,31 +36,32 @@ export interface GpuCaps {
   readonly subgroupMaxSize: number;
 }
 
+/**
+ * Where `GpuAdapterSummary.backend` comes from. GPUAdapterInfo has no backend field, so Dawn tells it
+ * only through its adapter list (`Gpu.queryBackend`, used by `wgh info`):
+ *   'dawn'       Dawn listed the opened adapter under this backend;
+ *   'requested'  asked for with --backend / GpuOpenOptions.backend or Dawn's DAWNNODE_BACKEND variable;
+ *   'default'    the platform's default, which Dawn's Node bindings use when none is asked for.
+ */
+export type BackendSource = 'dawn' | 'requested' | 'default';
+
 export interface GpuAdapterSummary {
   readonly vendor: string;
   readonly architecture: string;
   readonly device: string;
   readonly description: string;
   readonly backend: string;
+  readonly backendSource: BackendSource;
   readonly isFallbackAdapter: boolean;
 }
 
-type DawnGpu = ReturnType<WebGpuModule['create']>;
-
-let webgpuModule: WebGpuModule | null = null;
-async function loadWebGpu(): Promise<WebGpuModule> {
-  if (webgpuModule !== null) return webgpuModule;
-  let mod: WebGpuModule;
-  try {
-    mod = await import('webgpu');
-  } catch (err) {
-    throw new UnsupportedDeviceError(`could not load Dawn's Node module (npm package 'webgpu'): ${(err as Error).message}`, { cause: err });
-  }
-  // The WebGPU enums (GPUBufferUsage, GPUMapMode, …) live on `globals`; install them once.
-  Object.assign(globalThis, mod.globals);
-  webgpuModule = mod;
-  return mod;
+/** How the device was asked for, kept so Dawn can be asked again (`queryBackend`). */
+interface OpenRequest {
+  readonly backend: string | undefined;
+  readonly powerPreference: GPUPowerPreference;
 }
+
+type DawnGpu = ReturnType<WebGpuModule['create']>;
 
 function limitsRecord(limits: GPUSupportedLimits): Record<string, number> {
   const out: Record<string, number> = {};
@@ -90,19 +89,25 @@ export class Gpu {
   private readonly uncaptured: GPUError[] = [];
   private allocatedBytes = 0;
   private peakAllocatedBytes = 0;
+  private summary: GpuAdapterSummary;
 
   private constructor(
     dawn: DawnGpu,
     readonly device: GPUDevice,
-    readonly adapter: GpuAdapterSummary,
+    adapter: GpuAdapterSummary,
     readonly caps: GpuCaps,
     readonly toggles: readonly string[],
+    private readonly request: OpenRequest,
   ) {
     this.dawn = dawn;
+    this.summary = adapter;
     this.features = new Set([...device.features]);
     this.limits = limitsRecord(device.limits);
-    this.pipelines = new PipelineCache(device, caps);
+    this.pipelines = new PipelineCache(device, caps, () => this.assertAlive());
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      // Handled here: without preventDefault Dawn's Node bindings also print the error to stdout,
+      // which would corrupt `--json` output and piped logits.
+      ev.preventDefault();
       this.uncaptured.push(ev.error);
     };
     void device.lost.then((info) => {
@@ -128,9 +133,10 @@ export class Gpu {
         cause: err,
       });
     }
+    const powerPreference = opts.powerPreference ?? 'high-performance';
     let adapter: GPUAdapter | null;
     try {
-      adapter = await dawn.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+      adapter = await dawn.requestAdapter({ powerPreference });
     } catch (err) {
       const dawnMessage = (err as Error).message;
       if (opts.adapter) {
@@ -157,15 +163,36 @@ export class Gpu {
       subgroupMinSize: (info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0,
       subgroupMaxSize: (info as GPUAdapterInfo & { subgroupMaxSize?: number }).subgroupMaxSize ?? 0,
     };
+    const requested = opts.backend || process.env.DAWNNODE_BACKEND || '';
     const summary: GpuAdapterSummary = {
       vendor: info.vendor,
       architecture: info.architecture,
       device: info.device,
       description: info.description,
-      backend: opts.backend ?? defaultBackend(),
+      backend: requested ? requested.toLowerCase() : defaultBackend(),
+      backendSource: requested ? 'requested' : 'default',
       isFallbackAdapter: Boolean((info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter),
     };
-    return new Gpu(dawn, device, summary, caps, enable);
+    return new Gpu(dawn, device, summary, caps, enable, { backend: opts.backend, powerPreference });
+  }
+
+  /** The opened adapter. `backend` is what was requested or the default until `queryBackend()` confirms it. */
+  get adapter(): GpuAdapterSummary {
+    return this.summary;
+  }
+
+  /**
+   * Ask Dawn which backend the opened adapter runs on, and record it in `adapter` (backendSource
+   * 'dawn'). Dawn's Node bindings report backends only in the list they reject an unknown `adapter=`
+   * name with, so this opens a second Dawn instance (tens of ms) and matches the adapter by name;
+   * when nothing matches, `adapter` keeps the requested/default backend and says so.
+   */
+  async queryBackend(): Promise<GpuAdapterSummary> {
+    if (this.summary.backendSource === 'dawn') return this.summary;
+    const listed = await listDawnAdapters(this.request.backend, this.request.powerPreference);
+    const mine = new Set(listed.filter((a) => normalizeAdapterName(a.name) === normalizeAdapterName(this.summary.device)).map((a) => a.backend));
+    if (mine.size === 1) this.summary = { ...this.summary, backend: [...mine][0], backendSource: 'dawn' };
+    return this.summary;
   }
 
   get queue(): GPUQueue {
@@ -225,12 +252,11 @@ export class Gpu {
       size: alignedSize,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
-    const enc = this.device.createCommandEncoder({ label: `read:${buffer.label}` });
-    enc.copyBufferToBuffer(buffer, offset, staging, 0, alignedSize);
-    this.queue.submit([enc.finish()]);
+    this.submitCommands(`read:${buffer.label}`, (enc) => enc.copyBufferToBuffer(buffer, offset, staging, 0, alignedSize));
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (err) {
+      await this.pipelines.settle();
       this.throwIfFailed();
       throw new GpuValidationError(`reading '${buffer.label}' failed: ${(err as Error).message}`, buffer.label, {
         cause: err,
@@ -239,53 +265,103 @@ export class Gpu {
     const out = staging.getMappedRange(0, alignedSize).slice(0, size);
     staging.unmap();
     staging.destroy();
+    await this.pipelines.settle();
     this.throwIfFailed();
     return out;
   }
 
-  /** Wait until the queue is idle; throws collected validation errors and device loss. */
+  /**
+   * Record commands (copies, clears) with `encode` into one command encoder labelled `label` and
+   * submit it. Kernels go through a Plan (src/gpu/recorder.ts), which labels its own encoder.
+   */
+  submitCommands(label: string, encode: (enc: GPUCommandEncoder) => void): void {
+    this.assertAlive();
+    const enc = this.device.createCommandEncoder({ label });
+    encode(enc);
+    this.queue.submit([enc.finish()]);
+  }
+
+  /** Wait until the queue is idle; throws pipeline creation failures, collected validation errors and device loss. */
   async sync(): Promise<void> {
     this.assertAlive();
     await this.queue.onSubmittedWorkDone();
+    await this.pipelines.settle();
     this.throwIfFailed();
   }
 
   /**
-   * Run `fn` inside validation and out-of-memory error scopes; a captured error is thrown as a
-   * GpuValidationError naming `what` (a kernel or buffer name).
+   * Run `fn` (synchronous GPU calls) inside validation, out-of-memory and internal error scopes; a
+   * captured error is thrown as a GpuValidationError naming `what` (a kernel or buffer name), or the
+   * kernel whose label Dawn's message names.
    */
   async scoped<T>(what: string, fn: () => T): Promise<T> {
-    this.device.pushErrorScope('out-of-memory');
-    this.device.pushErrorScope('validation');
-    let result: T;
-    try {
-      result = fn();
-    } finally {
-      const validation = await this.device.popErrorScope();
-      const oom = await this.device.popErrorScope();
-      const err = validation ?? oom;
-      if (err) throw new GpuValidationError(`${what}: ${err.message.trim()}`, what);
+    const { result, errors } = captureGpuErrors(this.device, fn);
+    const [err] = await errors;
+    if (err) {
+      const named = this.nameInMessages([err.message]);
+      const kernel = named?.file !== undefined ? named.kernel : what;
+      throw new GpuValidationError(`${what}${kernel !== what ? ` (kernel '${kernel}')` : ''}: ${dawnLines(err.message)}`, kernel, { cause: err });
     }
     return result;
   }
 
-  /** Throw if the device was lost or an uncaptured GPU error happened since the last check. */
+  /**
+   * Throw if the device was lost, a pipeline failed to build, or an uncaptured GPU error happened
+   * since the last check. An uncaptured error names the most specific label in Dawn's messages (a
+   * kernel's pipeline or bind group before passes, encoders, buffers and the device).
+   */
   throwIfFailed(): void {
     if (this.lostInfo && !this.destroyed) {
       throw new DeviceLostError(`GPU device lost (${this.lostInfo.reason}): ${this.lostInfo.message}`);
     }
-    if (this.uncaptured.length) {
-      const errs = this.uncaptured.splice(0);
+    const errs = this.uncaptured.splice(0);
+    const pipelineFailure = this.pipelines.takeFailure();
+    if (pipelineFailure) {
+      // Later errors are usually its consequences ("[Invalid ComputePipeline] is invalid").
+      if (errs.length === 0) throw pipelineFailure;
+      throw new GpuValidationError(`${pipelineFailure.message}\n(+${errs.length} later GPU errors)`, pipelineFailure.kernel, {
+        cause: pipelineFailure.cause,
+      });
+    }
+    if (errs.length) {
       const first = errs[0].message.trim();
-      const kernel = /\[\w+\s+"+([^"]+)"+\]/.exec(first)?.[1] ?? 'unknown';
+      const named = this.nameInMessages(errs.map((e) => e.message));
+      const label = named?.label ?? 'unknown';
+      const where = named?.file ? ` (${named.file})` : '';
       throw new GpuValidationError(
-        `GPU error in '${kernel}'${errs.length > 1 ? ` (+${errs.length - 1} more)` : ''}: ${first}`,
-        kernel,
+        `GPU error in '${label}'${where}${errs.length > 1 ? ` (+${errs.length - 1} more)` : ''}: ${first}`,
+        named?.kernel ?? label,
+        { cause: errs[0] },
       );
     }
   }
 
-  private assertAlive(): void {
+  /** The most specific labelled object in Dawn's messages (see dawn.ts), and its kernel if it is one. */
+  private nameInMessages(messages: readonly string[]): { label: string; kernel: string; file?: string } | null {
+    let best: { label: string; kernel: string; file?: string } | null = null;
+    let bestRank = Infinity;
+    for (const object of labelledObjects(messages)) {
+      const known = this.kernelOfLabel(object.label);
+      const rank = known ? 0 : object.rank;
+      if (rank < bestRank) {
+        bestRank = rank;
+        best = { label: object.label, kernel: known?.kernel ?? object.label, file: known?.file };
+      }
+    }
+    return best;
+  }
+
+  /** The kernel a label belongs to: a kernel label, or a bind group's "kernel (tag)" (src/gpu/recorder.ts). */
+  private kernelOfLabel(label: string): { kernel: string; file: string } | undefined {
+    for (const kernel of [label, label.replace(/ \(.*\)$/, '')]) {
+      const file = this.pipelines.fileOfLabel(kernel);
+      if (file !== undefined) return { kernel, file };
+    }
+    return undefined;
+  }
+
+  /** Throws DeviceLostError after destroy() or device loss. */
+  assertAlive(): void {
     if (this.destroyed) throw new DeviceLostError('GPU device used after destroy()');
     if (this.lostInfo) throw new DeviceLostError(`GPU device lost (${this.lostInfo.reason}): ${this.lostInfo.message}`);
   }
@@ -307,7 +383,7 @@ export class Gpu {
     toggles: readonly string[];
   } {
     return {
-      adapter: this.adapter,
+      adapter: this.summary,
       caps: this.caps,
       features: [...this.features].sort(),
       limits: { ...this.limits },
@@ -319,11 +395,4 @@ export class Gpu {
   get holdsDawn(): boolean {
     return this.dawn !== null;
   }
-}
-
-/** Dawn's default backend per platform (Dawn does not report the backend it picked). */
-function defaultBackend(): string {
-  if (process.platform === 'darwin') return 'metal';
-  if (process.platform === 'win32') return 'd3d12';
-  return 'vulkan';
 }

@@ -95,6 +95,7 @@ export class Recorder {
 
   /** Create the uniform buffer and bind groups; the Recorder must not be used afterwards. */
   finish(): Plan {
+    this.gpu.assertAlive();
     const withArgs = this.pending.filter((d) => d.args);
     const uniformBytes = withArgs.reduce((n, d) => n + Math.ceil(d.args!.byteLength / UNIFORM_SLOT_ALIGN) * UNIFORM_SLOT_ALIGN, 0);
     let uniform: GPUBuffer | null = null;
@@ -116,7 +117,9 @@ export class Recorder {
           entries.push({ binding: b.binding, resource: toBinding(d.buffers[bufIdx++]) });
         }
       }
-      const bindGroup = this.gpu.device.createBindGroup({ label: d.kernel.label, layout: d.kernel.layout, entries });
+      // Labelled "kernel (tag)" so Dawn's messages about this dispatch name the kernel and which call it was.
+      const label = d.meta.tag ? `${d.kernel.label} (${d.meta.tag})` : d.kernel.label;
+      const bindGroup = this.gpu.device.createBindGroup({ label, layout: d.kernel.layout, entries });
       return { kernel: d.kernel, bindGroup, workgroups: d.workgroups, meta: d.meta };
     });
     if (uniform) uniform.unmap();
@@ -133,13 +136,20 @@ function toBinding(arg: BufferArg): GPUBufferBinding {
 
 export class Plan {
   private destroyed = false;
+  // Reused by every submit, so re-submitting a plan allocates nothing in JS besides Dawn's objects.
+  private readonly encoderDesc: GPUCommandEncoderDescriptor;
+  private readonly passDesc: GPUComputePassDescriptor;
+  private readonly submitList: GPUCommandBuffer[] = [];
 
   constructor(
     private readonly gpu: Gpu,
     readonly label: string,
     readonly dispatches: readonly PlannedDispatch[],
     private readonly uniform: GPUBuffer | null,
-  ) {}
+  ) {
+    this.encoderDesc = { label };
+    this.passDesc = { label };
+  }
 
   /** Encode every dispatch into an open compute pass. */
   encodeInto(pass: GPUComputePassEncoder): void {
@@ -155,13 +165,19 @@ export class Plan {
     }
   }
 
-  /** Encode into a fresh command buffer with one compute pass, and submit. */
-  submit(): void {
-    const enc = this.gpu.device.createCommandEncoder({ label: this.label });
-    const pass = enc.beginComputePass({ label: this.label });
+  /**
+   * Encode into a fresh command buffer with one compute pass, and submit. `after` may append
+   * commands (e.g. copying ids to a readback buffer) to the same command buffer, after the pass.
+   */
+  submit(after?: (enc: GPUCommandEncoder) => void): void {
+    this.gpu.assertAlive();
+    const enc = this.gpu.device.createCommandEncoder(this.encoderDesc);
+    const pass = enc.beginComputePass(this.passDesc);
     this.encodeInto(pass);
     pass.end();
-    this.gpu.queue.submit([enc.finish()]);
+    after?.(enc);
+    this.submitList[0] = enc.finish();
+    this.gpu.queue.submit(this.submitList);
   }
 
   destroy(): void {

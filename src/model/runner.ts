@@ -80,7 +80,6 @@ export class ModelRunner {
   private readonly concentration: number;
   private readonly ropeHost: Float32Array;
   private readonly stepHost = new Uint32Array(4);
-  private readonly submitList: GPUCommandBuffer[] = [];
   private allLogits: GpuTensor | null = null;
   private readonly plans = new Map<StepTail, Partial<Record<StepKind, Plan>>>();
   /** Decode steps submitted whose fed ids the CPU has not accepted yet (positions length .. length + queued - 1). */
@@ -237,9 +236,7 @@ export class ModelRunner {
     );
     const checkpointLength = cache.checkpoint;
     if (plan.action === 'restore_checkpoint' && checkpointLength !== null) {
-      const enc = this.gpu.device.createCommandEncoder({ label: 'kv checkpoint restore' });
-      cache.encodeRestoreCheckpoint(enc);
-      this.gpu.queue.submit([enc.finish()]);
+      this.gpu.submitCommands('kv checkpoint restore', (enc) => cache.encodeRestoreCheckpoint(enc));
       this.truncate(plan.reuse);
       // The restored rings hold what was written up to the checkpoint, nothing later.
       cache.checkpointedLayers.forEach((saved, l) => {
@@ -249,9 +246,7 @@ export class ModelRunner {
       this.truncate(plan.reuse);
     }
     const logits = await this.prefill(prompt.slice(plan.reuse), mode, signal);
-    const enc = this.gpu.device.createCommandEncoder({ label: 'kv checkpoint save' });
-    cache.encodeSaveCheckpoint(enc, this.length);
-    this.gpu.queue.submit([enc.finish()]);
+    this.gpu.submitCommands('kv checkpoint save', (enc) => cache.encodeSaveCheckpoint(enc, this.length));
     return { plan, cachedTokens: plan.reuse, logits };
   }
 
@@ -288,13 +283,7 @@ export class ModelRunner {
       this.queued++;
       this.noteWritten(pos + 1);
     }
-    const enc = this.gpu.device.createCommandEncoder(STEP_ENCODER);
-    const pass = enc.beginComputePass(STEP_PASS);
-    plan.encodeInto(pass);
-    pass.end();
-    after?.(enc);
-    this.submitList[0] = enc.finish();
-    this.gpu.queue.submit(this.submitList);
+    plan.submit(after);
   }
 
   /** Decode steps submitted whose fed id the CPU has not accepted yet. */
@@ -410,6 +399,3 @@ export class ModelRunner {
     this.gpu.queue.writeBuffer(this.scratch.rope.buffer, 0, this.ropeHost, 0, numTokens * this.config.headDim);
   }
 }
-
-const STEP_ENCODER: GPUCommandEncoderDescriptor = { label: 'decode step' };
-const STEP_PASS: GPUComputePassDescriptor = { label: 'decode step' };
