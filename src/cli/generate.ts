@@ -13,18 +13,21 @@ import type { GenerateParams, LoopDetectionMode } from '../generate/types.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { loadModelWithProgress } from './load-progress.js';
 import {
+  addGenerationOptions,
   addGpuOptions,
   addRunnerOptions,
+  generationOptionsFrom,
   gpuOptionsFrom,
   parseFloatFlag,
   parseIds,
   parseIntFlag,
   runnerOptionsFrom,
+  type GenerationFlags,
   type GpuFlags,
   type RunnerFlags,
 } from './options.js';
 
-interface GenerateFlags extends GpuFlags, RunnerFlags {
+interface GenerateFlags extends GpuFlags, RunnerFlags, GenerationFlags {
   readonly model: string;
   readonly ids?: string;
   readonly prompt?: string;
@@ -37,10 +40,7 @@ interface GenerateFlags extends GpuFlags, RunnerFlags {
   readonly presencePenalty?: string;
   readonly frequencyPenalty?: string;
   readonly seed?: string;
-  readonly maxKvSize?: string;
-  readonly kvKeep?: string;
   readonly loopDetection: string;
-  readonly stop?: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
 }
@@ -82,23 +82,18 @@ export function registerGenerateCommand(program: Command): void {
     .option('--presence-penalty <p>', 'subtract p from logits of recent tokens (default 0)')
     .option('--frequency-penalty <f>', 'subtract f per occurrence from logits of recent tokens (default 0)')
     .option('--seed <s>', 'sampling seed (default: random, printed in the metrics)')
-    .option('--max-kv-size <n>', 'rotate the full-attention KV cache beyond n positions (0 = off)')
-    .option('--kv-keep <n>', 'positions a rotating cache keeps at its start (default 4)')
     .option('--loop-detection <mode>', `stop on a repeating token tail: ${LOOP_MODES.join(' | ')}`, 'cheap')
-    .option('--stop <ids>', 'stop token ids (comma-separated); default: none')
     .option('--json', 'print one JSON object: {"tokens": [...], "finishReason", "stopReason", "metrics"}')
     .option('--quiet', 'no progress output');
-  addRunnerOptions(addGpuOptions(cmd)).action(async (flags: GenerateFlags) => {
+  addRunnerOptions(addGpuOptions(addGenerationOptions(cmd))).action(async (flags: GenerateFlags) => {
     // Every flag is checked before the tokenizer and the model load (seconds for a real model).
     if ((flags.ids === undefined) === (flags.prompt === undefined)) throw new ConfigError('generate: give the prompt with exactly one of --prompt TEXT or --ids IDS');
     const maxTokens = parseIntFlag('--max-tokens', flags.maxTokens, 0);
     const loopDetection = flags.loopDetection as LoopDetectionMode;
     if (!LOOP_MODES.includes(loopDetection)) throw new ConfigError(`--loop-detection: expected ${LOOP_MODES.join(', ')}, got '${flags.loopDetection}'`);
-    const maxKvSize = flags.maxKvSize === undefined ? undefined : parseIntFlag('--max-kv-size', flags.maxKvSize, 0);
-    const kvKeep = flags.kvKeep === undefined ? undefined : parseIntFlag('--kv-keep', flags.kvKeep, 0);
+    const { maxKvSize, kvKeep, stopTokens } = generationOptionsFrom(flags);
     const sampling = samplingFrom(flags);
     resolveSamplingParams(sampling); // ConfigError naming the parameter
-    const stopTokens = flags.stop ? parseIds(flags.stop, '--stop') : [];
     const params: GenerateParams = { ...sampling, maxTokens, loopDetection, stopTokens };
     const tokenizer = flags.prompt !== undefined ? await Tokenizer.load(flags.model) : null;
     const ids = tokenizer ? tokenizer.encodeWithSpecials(flags.prompt ?? '') : parseIds(flags.ids ?? '');

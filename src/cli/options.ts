@@ -1,9 +1,11 @@
-// Shared command-line option parsing: token id lists, GPU selection, numbers with named errors.
+// Shared command-line option parsing: token id lists, GPU selection, runner sizing, the generation
+// flags `generate` and `serve` share, numbers with named errors.
 
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import type { GpuOpenOptions } from '../gpu/device.js';
+import { DEFAULT_KV_KEEP } from '../kvcache/kv-cache.js';
 
 /** IDS is `1,2,3` or `@file.json` (a JSON array of integers). */
 export function parseIds(value: string, flag = '--ids'): number[] {
@@ -89,4 +91,51 @@ export function runnerOptionsFrom(flags: RunnerFlags): { contextLength?: number;
     contextLength: flags.context === undefined ? undefined : parseIntFlag('--context', flags.context, 1),
     maxBatch: flags.maxBatch === undefined ? undefined : parseIntFlag('--max-batch', flags.maxBatch, 1),
   };
+}
+
+/**
+ * --max-kv-size, --kv-keep, --stop: the engine's cache policy and stop ids, as `wgh generate` has
+ * them; `wgh serve` takes them as the defaults of every request (the cache policy at load time).
+ */
+export function addGenerationOptions(cmd: Command): Command {
+  return cmd
+    .option('--max-kv-size <n>', 'rotate the full-attention KV cache beyond n positions (0 = off)')
+    .option('--kv-keep <n>', 'positions a rotating cache keeps at its start (default 4)')
+    .option('--stop <ids>', 'stop token ids (comma-separated); default: none');
+}
+
+export interface GenerationFlags {
+  readonly maxKvSize?: string;
+  readonly kvKeep?: string;
+  readonly stop?: string;
+}
+
+export interface GenerationOptions {
+  readonly maxKvSize?: number;
+  readonly kvKeep?: number;
+  /** Empty without --stop. */
+  readonly stopTokens: readonly number[];
+}
+
+/**
+ * Parses and checks the generation flags before anything is loaded. `vocabSize` (from config.json)
+ * bounds the stop ids when known.
+ */
+export function generationOptionsFrom(flags: GenerationFlags, vocabSize?: number): GenerationOptions {
+  const maxKvSize = flags.maxKvSize === undefined ? undefined : parseIntFlag('--max-kv-size', flags.maxKvSize, 0);
+  const kvKeep = flags.kvKeep === undefined ? undefined : parseIntFlag('--kv-keep', flags.kvKeep, 0);
+  if (kvKeep !== undefined && (maxKvSize === undefined || maxKvSize === 0)) {
+    throw new ConfigError(`--kv-keep: only a rotating cache keeps positions; give --max-kv-size N (N > ${kvKeep}) too`);
+  }
+  const keep = kvKeep ?? DEFAULT_KV_KEEP;
+  if (maxKvSize !== undefined && maxKvSize > 0 && maxKvSize <= keep) {
+    throw new ConfigError(`--max-kv-size: expected more than --kv-keep ${keep}${kvKeep === undefined ? ' (its default)' : ''}, or 0 for no rotation (the rotating part would be empty), got ${maxKvSize}`);
+  }
+  const stopTokens = flags.stop === undefined ? [] : parseIds(flags.stop, '--stop');
+  if (vocabSize !== undefined) {
+    stopTokens.forEach((id, idx) => {
+      if (id >= vocabSize) throw new ConfigError(`--stop: item ${idx} is ${id}, expected a token id below the vocabulary size V=${vocabSize}`);
+    });
+  }
+  return { ...(maxKvSize !== undefined ? { maxKvSize } : {}), ...(kvKeep !== undefined ? { kvKeep } : {}), stopTokens };
 }

@@ -2,25 +2,42 @@
 // Ollama-compatible server (src/server/). It listens at once (printing `listening on URL`; port 0
 // picks a free port), then loads and warms up the model; /v1/health answers 503 until then and
 // `ready: …` is printed. Sampling flags set the defaults of requests that leave a field out.
-// Artifacts go to runs/<run-id>/{logs,metrics}/server/ unless --no-artifacts. Ctrl-C stops.
+// `generate`'s generation flags (options.ts addGenerationOptions) apply to every request:
+// --max-kv-size / --kv-keep are the KV cache policy the model is loaded with, --stop ids end every
+// generation (chat and raw routes) besides Harmony's <|return|> and <|call|>.
+// Every flag is checked before anything is loaded or listened on: a bad one is one `wgh: …` line,
+// exit code 1. Artifacts go to runs/<run-id>/{logs,metrics}/server/ unless --no-artifacts. Ctrl-C stops.
 
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RunArtifacts } from '../chat/artifacts.js';
 import { ConfigError } from '../errors.js';
-import type { SamplingParamsInput } from '../generate/sampling-params.js';
+import { resolveSamplingParams, type SamplingParamsInput } from '../generate/sampling-params.js';
 import type { LoopDetectionMode } from '../generate/types.js';
 import { REASONING_EFFORTS, type ReasoningEffort } from '../harmony/types.js';
+import { DEFAULT_KV_KEEP } from '../kvcache/kv-cache.js';
 import { packageRoot } from '../paths.js';
 import { createServer } from '../server/create-server.js';
 import { ServerEngine } from '../server/engine.js';
 import { DEMO_MODEL_NAME, ensureDemoModel } from '../model/demo-model.js';
 import { modelInfoOf, openLocalBackend } from '../server/local-backend.js';
 import { stderrLogger } from '../server/log.js';
-import { addGpuOptions, addRunnerOptions, gpuOptionsFrom, parseFloatFlag, parseIntFlag, runnerOptionsFrom, type GpuFlags, type RunnerFlags } from './options.js';
+import {
+  addGenerationOptions,
+  addGpuOptions,
+  addRunnerOptions,
+  generationOptionsFrom,
+  gpuOptionsFrom,
+  parseFloatFlag,
+  parseIntFlag,
+  runnerOptionsFrom,
+  type GenerationFlags,
+  type GpuFlags,
+  type RunnerFlags,
+} from './options.js';
 
-interface ServeFlags extends GpuFlags, RunnerFlags {
+interface ServeFlags extends GpuFlags, RunnerFlags, GenerationFlags {
   readonly model?: string;
   readonly modelName?: string;
   readonly host: string;
@@ -46,6 +63,8 @@ interface ServeFlags extends GpuFlags, RunnerFlags {
 
 const LOOP_MODES: readonly LoopDetectionMode[] = ['off', 'cheap', 'full'];
 const MAX_PORT = 65535;
+/** Longer --stop lists are logged as a count. */
+const MAX_LOGGED_STOP_IDS = 16;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
@@ -93,7 +112,7 @@ export function registerServeCommand(program: Command): void {
     .option('--frequency-penalty <p>', 'default frequency penalty')
     .option('--reasoning-effort <e>', 'default reasoning effort: low | medium | high', 'medium')
     .option('--loop-detection <mode>', 'loop detection: off | cheap | full');
-  addRunnerOptions(addGpuOptions(cmd)).action(async (flags: ServeFlags) => runServe(flags));
+  addRunnerOptions(addGpuOptions(addGenerationOptions(cmd))).action(async (flags: ServeFlags) => runServe(flags));
 }
 
 async function runServe(flags: ServeFlags): Promise<void> {
@@ -103,6 +122,13 @@ async function runServe(flags: ServeFlags): Promise<void> {
   if (!REASONING_EFFORTS.includes(effort)) throw new ConfigError(`--reasoning-effort: expected low | medium | high, got '${flags.reasoningEffort}'`);
   const loopDetection = flags.loopDetection as LoopDetectionMode | undefined;
   if (loopDetection !== undefined && !LOOP_MODES.includes(loopDetection)) throw new ConfigError(`--loop-detection: expected off | cheap | full, got '${flags.loopDetection}'`);
+  const maxQueue = parseIntFlag('--max-queue', flags.maxQueue, 0);
+  const maxBodyBytes = parseIntFlag('--max-body-bytes', flags.maxBodyBytes, 1);
+  const maxTokens = parseIntFlag('--max-tokens', flags.maxTokens, 1);
+  const sampling = samplingFrom(flags);
+  resolveSamplingParams(sampling); // the sampler's cross-field rules, named after the parameter
+  const runner = runnerOptionsFrom(flags);
+  generationOptionsFrom(flags); // the flag-only checks, before the demo model is unpacked
   const dir =
     flags.model !== undefined
       ? resolve(flags.model)
@@ -111,27 +137,32 @@ async function runServe(flags: ServeFlags): Promise<void> {
           onRebuild: (target, problems) => process.stderr.write(`the cached demo model in ${target} is damaged (${problems.join('; ')}): unpacking it again…\n`),
         });
   const modelId = flags.modelName ?? (flags.model !== undefined ? basename(dir) : DEMO_MODEL_NAME);
-  const runner = runnerOptionsFrom(flags);
   const apiKey = flags.apiKey ?? process.env['WGH_API_KEY'];
   const logger = stderrLogger();
   const info = await modelInfoOf(dir, modelId, runner.contextLength); // a bad model directory fails before listening
+  const generation = generationOptionsFrom(flags, info.vocabSize); // stop ids within the vocabulary
   const artifacts = flags.artifacts ? await RunArtifacts.create({ runsDir: flags.runsDir, frontEnd: 'server' }) : null;
   let engine: ServerEngine | undefined;
   const backend = openLocalBackend({
     modelDir: dir, modelId, gpuOptions: gpuOptionsFrom(flags), warmup: flags.warmup,
     ...(runner.contextLength !== undefined ? { contextLength: runner.contextLength } : {}), ...(runner.maxBatch !== undefined ? { maxBatch: runner.maxBatch } : {}),
+    ...(generation.maxKvSize !== undefined ? { maxKvSize: generation.maxKvSize } : {}), ...(generation.kvKeep !== undefined ? { kvKeep: generation.kvKeep } : {}),
     onProgress: (detail) => engine?.setDetail(detail),
   });
   engine = new ServerEngine(backend);
   const server = await createServer({
-    engine, info, logger, artifacts, version: version(), maxQueue: parseIntFlag('--max-queue', flags.maxQueue, 0),
-    limits: { maxBodyBytes: parseIntFlag('--max-body-bytes', flags.maxBodyBytes, 1) },
+    engine, info, logger, artifacts, version: version(), maxQueue, limits: { maxBodyBytes },
     ...(apiKey !== undefined && apiKey.length > 0 ? { apiKey } : {}),
-    defaults: { maxTokens: parseIntFlag('--max-tokens', flags.maxTokens, 1), reasoningEffort: effort, sampling: samplingFrom(flags), ...(loopDetection !== undefined ? { loopDetection } : {}) },
+    defaults: {
+      maxTokens, reasoningEffort: effort, sampling, ...(loopDetection !== undefined ? { loopDetection } : {}),
+      ...(generation.maxKvSize !== undefined ? { maxKvSize: generation.maxKvSize } : {}), ...(generation.stopTokens.length > 0 ? { stopTokens: generation.stopTokens } : {}),
+    },
   });
   const url = await server.listen(flags.host, port);
   process.stdout.write(`listening on ${url}\n`);
-  logger.info(`model ${modelId} from ${dir}; artifacts ${artifacts !== null ? artifacts.runDir : 'off'}${apiKey ? '; API key required' : ''}`);
+  const kvPolicy = (generation.maxKvSize ?? 0) > 0 ? `; KV cache rotates beyond ${generation.maxKvSize} positions (keeps ${generation.kvKeep ?? DEFAULT_KV_KEEP})` : '';
+  const stops = generation.stopTokens.length > 0 ? `; stop ids ${generation.stopTokens.length <= MAX_LOGGED_STOP_IDS ? generation.stopTokens.join(',') : `${generation.stopTokens.length} given`}` : '';
+  logger.info(`model ${modelId} from ${dir}; artifacts ${artifacts !== null ? artifacts.runDir : 'off'}${apiKey ? '; API key required' : ''}${kvPolicy}${stops}`);
   let closing = false;
   const shutdown = async (code: number) => {
     if (closing) return;

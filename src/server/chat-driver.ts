@@ -1,7 +1,8 @@
 // Runs a mapped chat request for a route and writes its reply, streamed or whole, in the route's
 // format (a ReplyFormatter: OpenAI SSE chunks or Ollama NDJSON lines). Everything that can be
-// refused is refused before the stream opens (model, schema, context length, a full queue → 429),
-// so errors keep their HTTP status; later failures become an error event inside the stream.
+// refused is refused before the stream opens (model, schema, context length or the request's
+// context window, a full queue → 429), so errors keep their HTTP status; later failures become an
+// error event inside the stream.
 // A client that disconnects aborts the request: it leaves the queue, or its generation stops
 // within one decode step.
 
@@ -63,15 +64,17 @@ function logDone(ctx: ServerContext, requestId: number, reply: ServedReply, star
 
 export async function driveChat(ctx: ServerContext, reply: FastifyReply, r: ChatRouteRequest): Promise<void> {
   const backend = ctx.engine.ready();
-  const request = fitChatRequest(r.mapped.request, backend);
+  const window = r.mapped.contextWindow;
+  const { request, droppedTurns } = fitChatRequest(r.mapped.request, backend, window);
   ctx.queue.checkCapacity();
   const requestId = ctx.nextRequestId();
   const startMs = performance.now();
   const p = request.params;
-  ctx.logger.info(`req#${requestId} ${r.label}: ${request.messages.length} messages, max_tokens ${p.maxTokens}, stream ${r.stream}${p.seed !== undefined ? `, seed ${p.seed}` : ''}`);
+  const dropped = droppedTurns > 0 ? ` (${droppedTurns} earlier turn(s) dropped to fit ${window?.param ?? 'the context'} ${Math.min(window?.tokens ?? Infinity, backend.info.contextLength)})` : '';
+  ctx.logger.info(`req#${requestId} ${r.label}: ${request.messages.length} messages${dropped}, max_tokens ${p.maxTokens}, stream ${r.stream}${p.seed !== undefined ? `, seed ${p.seed}` : ''}`);
   const disconnect = disconnectSignal(reply.raw, () => ctx.logger.info(disconnectMessage(requestId)));
   const job = {
-    requestId, route: r.route, request, stop: r.mapped.stop, allowToolCalls: r.mapped.allowToolCalls, signal: disconnect.signal,
+    requestId, route: r.route, request, stop: r.mapped.stop, stopTokens: ctx.defaults.stopTokens ?? [], allowToolCalls: r.mapped.allowToolCalls, signal: disconnect.signal,
     maxAttempts: r.mapped.format !== undefined ? ctx.defaults.maxResponseAttempts : 1, ...(r.mapped.format !== undefined ? { format: r.mapped.format } : {}),
   };
   const deps = { backend, queue: ctx.queue, validation: ctx.validation, artifacts: ctx.artifacts, logger: ctx.logger };

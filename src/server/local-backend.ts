@@ -22,6 +22,9 @@ export interface LocalBackendOptions {
   /** KV cache length (default: the runner's). */
   readonly contextLength?: number;
   readonly maxBatch?: number;
+  /** The KV cache policy loaded with (`--max-kv-size`, `--kv-keep`; default: no rotation). */
+  readonly maxKvSize?: number;
+  readonly kvKeep?: number;
   /** Progress lines (shown by /v1/health while loading). */
   readonly onProgress?: (detail: string) => void;
   /** Default true. */
@@ -65,6 +68,8 @@ export async function openLocalBackend(opts: LocalBackendOptions): Promise<Engin
     ...(opts.gpuOptions !== undefined ? { gpuOptions: opts.gpuOptions } : {}),
     contextLength: info.contextLength,
     ...(opts.maxBatch !== undefined ? { maxBatch: opts.maxBatch } : {}),
+    ...(opts.maxKvSize !== undefined ? { maxKvSize: opts.maxKvSize } : {}),
+    ...(opts.kvKeep !== undefined ? { kvKeep: opts.kvKeep } : {}),
     onProgress: (p) => {
       const percent = Math.floor((100 * p.bytesDone) / Math.max(info.sizeBytes ?? 1, 1));
       if (percent !== lastPercent) progress(`loading weights: ${percent}% of ${((info.sizeBytes ?? 0) / BYTES_PER_MIB).toFixed(0)} MiB`);

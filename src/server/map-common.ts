@@ -22,9 +22,29 @@ export interface ServerDefaults {
   readonly loopDetection?: LoopDetectionMode;
   /** Generations per request at most when a response check (response_format) fails. */
   readonly maxResponseAttempts: number;
+  /**
+   * `--max-kv-size`: the rotating KV window of the full-attention layers (0 = off), set on every
+   * request so a client that changed it (`wgh.harmony` params) does not change it for the next one.
+   * The model is loaded with this policy (and `--kv-keep`), so the usual request reallocates nothing.
+   */
+  readonly maxKvSize?: number;
+  /** `--stop`: token ids that end every generation, besides Harmony's `<|return|>` and `<|call|>`. */
+  readonly stopTokens?: readonly number[];
 }
 
 export const DEFAULT_SERVER_DEFAULTS: ServerDefaults = Object.freeze({ maxTokens: 1024, reasoningEffort: 'medium', sampling: {}, maxResponseAttempts: 3 });
+
+/**
+ * A request's own context window (Ollama's num_ctx): prompt + reply stay within `tokens`; earlier
+ * turns are dropped, oldest first, to fit, and max tokens is capped to what is left.
+ */
+export interface ContextWindow {
+  readonly tokens: number;
+  /** The request field that set it, named in errors (`num_ctx`); absent: the model's context. */
+  readonly param?: string;
+  /** The value the client asked for, when the model's context capped it. */
+  readonly requested?: number;
+}
 
 /** The parts of a route request a chat job is made of. */
 export interface MappedChat {
@@ -34,6 +54,8 @@ export interface MappedChat {
   readonly allowToolCalls: boolean;
   /** The client asked for the `wgh` details (events, result). */
   readonly details: boolean;
+  /** Absent: the prompt must fit the model's context as sent (400 otherwise), nothing is dropped. */
+  readonly contextWindow?: ContextWindow;
 }
 
 export interface MapContext {
@@ -55,6 +77,7 @@ export function generationParamsOf(ctx: MapContext, request: SamplingParamsInput
     ...Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined && value !== null)),
     maxTokens: maxTokens ?? ctx.defaults.maxTokens,
     ...(ctx.defaults.loopDetection !== undefined ? { loopDetection: ctx.defaults.loopDetection } : {}),
+    ...(ctx.defaults.maxKvSize !== undefined ? { maxKvSize: ctx.defaults.maxKvSize } : {}),
   };
   resolveSamplingParams(params); // ConfigError naming the field → 400
   return params;

@@ -5,8 +5,13 @@
 //   "low" | "medium" | "high" → that effort (gpt-oss always reasons; `think` sets how much)
 //   format: "json" → a JSON-object answer, a schema object → an answer validated against it
 //   options: temperature, top_p, top_k, min_p, seed, stop, num_predict (-1/-2: to the end of the
-//   context), num_ctx (caps prompt + reply), repeat_penalty, presence_penalty, frequency_penalty,
-//   repeat_last_n (-1: the largest window)
+//   context), repeat_penalty, presence_penalty, frequency_penalty, repeat_last_n (-1: the largest
+//   window), num_ctx: the request's context window (default and upper bound: the server's context,
+//   `--context`), as in Ollama: prompt + reply stay within it. Earlier turns are dropped, oldest
+//   first, to leave room for the reply's num_predict (system and developer messages and the last
+//   turn are always kept); the reply is then capped to what is left. If those kept messages alone
+//   do not fit, the request is a 400 naming num_ctx and the prompt's token count (serve-chat.ts
+//   fitChatRequest). Raw generate has no turns to drop: its prompt must fit num_ctx.
 // /api/generate: the prompt is one user message (system → instructions) unless raw: true, which
 // sends it to the model as is (no template).
 
@@ -15,7 +20,7 @@ import type { WghRequestExtension } from '../client/http-wire.js';
 import type { SamplingParamsInput } from '../generate/sampling-params.js';
 import type { ToolDescription } from '../harmony/types.js';
 import { badRequest } from './errors.js';
-import { checkModel, effortOf, generationParamsOf, harmonyRequestOf, responseFormatInstructions, stopList, type MapContext, type MappedChat } from './map-common.js';
+import { checkModel, effortOf, generationParamsOf, harmonyRequestOf, responseFormatInstructions, stopList, type ContextWindow, type MapContext, type MappedChat } from './map-common.js';
 import { harmonyMessagesOfOpenAI } from './map-openai.js';
 import type { ResponseFormat } from './validation.js';
 
@@ -70,11 +75,14 @@ export interface MappedOllama extends MappedChat {
   readonly showThinking: boolean;
 }
 
-/** Ollama's options in the generator's terms, plus the reply's token limit. */
-export function ollamaParams(options: OllamaOptions, contextLength: number): { sampling: SamplingParamsInput; maxTokens: number | undefined } {
-  const numCtx = Math.min(options.num_ctx ?? contextLength, contextLength);
+/** Ollama's options in the generator's terms, the reply's token limit and the request's context window. */
+export function ollamaParams(options: OllamaOptions, contextLength: number): { sampling: SamplingParamsInput; maxTokens: number | undefined; window: ContextWindow } {
+  const numCtx = options.num_ctx;
+  const window: ContextWindow =
+    numCtx === undefined ? { tokens: contextLength } : { tokens: Math.min(numCtx, contextLength), param: 'num_ctx', ...(numCtx > contextLength ? { requested: numCtx } : {}) };
   const predict = options.num_predict;
-  const maxTokens = predict === undefined ? undefined : predict < 0 ? numCtx : Math.min(Math.max(predict, 1), numCtx);
+  // The prompt's share of the window is known only after rendering: fitChatRequest / checkRawPrompt cap this further.
+  const maxTokens = predict === undefined ? undefined : predict < 0 ? window.tokens : Math.min(Math.max(predict, 1), window.tokens);
   const lastN = options.repeat_last_n;
   return {
     sampling: {
@@ -83,6 +91,7 @@ export function ollamaParams(options: OllamaOptions, contextLength: number): { s
       ...(lastN !== undefined ? { penaltyWindow: lastN < 0 ? MAX_REPEAT_LAST_N : Math.min(lastN, MAX_REPEAT_LAST_N) } : {}),
     },
     maxTokens,
+    window,
   };
 }
 
@@ -96,7 +105,7 @@ function formatOf(format: OllamaCommon['format'], ctx: MapContext): ResponseForm
 function build(body: OllamaCommon, ctx: MapContext, contextLength: number, instructions: string[], messages: ChatRequest['messages'], tools: readonly ToolDescription[]): MappedOllama {
   const format = formatOf(body.format, ctx);
   if (format !== undefined) instructions.push(responseFormatInstructions(format));
-  const { sampling, maxTokens } = ollamaParams(body.options ?? {}, contextLength);
+  const { sampling, maxTokens, window } = ollamaParams(body.options ?? {}, contextLength);
   const think = body.think;
   const effort = typeof think === 'string' ? think : think === false ? 'low' : undefined;
   const joined = instructions.filter((s) => s.length > 0).join('\n\n');
@@ -106,7 +115,10 @@ function build(body: OllamaCommon, ctx: MapContext, contextLength: number, instr
     messages,
     params: generationParamsOf(ctx, sampling, maxTokens),
   };
-  return { request, stop: stopList(body.options?.stop), allowToolCalls: true, details: body.wgh?.details === true, showThinking: think !== false, ...(format !== undefined ? { format } : {}) };
+  return {
+    request, stop: stopList(body.options?.stop), allowToolCalls: true, details: body.wgh?.details === true, showThinking: think !== false, contextWindow: window,
+    ...(format !== undefined ? { format } : {}),
+  };
 }
 
 export function mapOllamaChat(body: OllamaChatBody, ctx: MapContext, contextLength: number): MappedOllama {

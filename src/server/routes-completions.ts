@@ -68,7 +68,7 @@ export function registerCompletionsRoute(app: FastifyInstance, ctx: ServerContex
     const requestId = ctx.nextRequestId();
     ctx.logger.info(`req#${requestId} POST /v1/completions: ${promptIds.length} prompt tokens, max_tokens ${maxTokens}, stream ${body.stream === true}`);
     const disconnect = disconnectSignal(reply.raw, () => ctx.logger.info(disconnectMessage(requestId)));
-    const job = { requestId, promptIds, params: { ...sampling, maxTokens }, stop: stopList(body.stop), signal: disconnect.signal };
+    const job = { requestId, promptIds, params: { ...sampling, maxTokens }, stop: stopList(body.stop), stopTokens: ctx.defaults.stopTokens ?? [], signal: disconnect.signal };
     const deps = { backend, queue: ctx.queue, validation: ctx.validation, artifacts: ctx.artifacts, logger: ctx.logger };
     const id = `cmpl-${randomBytes(12).toString('hex')}`;
     const created = Math.floor(Date.now() / MS_PER_S);

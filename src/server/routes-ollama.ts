@@ -112,14 +112,14 @@ export function registerOllamaRoutes(app: FastifyInstance, ctx: ServerContext): 
     }
     // raw: the prompt goes to the model as is.
     const promptIds = backend.encoding.tokenizer.encodeWithSpecials(body.prompt ?? '');
-    const { sampling, maxTokens } = ollamaParams(body.options ?? {}, backend.info.contextLength);
+    const { sampling, maxTokens, window } = ollamaParams(body.options ?? {}, backend.info.contextLength);
     const params = generationParamsOf(ctx, sampling, maxTokens);
-    const fitted = checkRawPrompt(promptIds, params.maxTokens, backend.info.contextLength);
+    const fitted = checkRawPrompt(promptIds, params.maxTokens, backend.info.contextLength, window);
     ctx.queue.checkCapacity();
     const requestId = ctx.nextRequestId();
     ctx.logger.info(`req#${requestId} POST /api/generate (raw): ${promptIds.length} prompt tokens, max_tokens ${fitted}`);
     const disconnect = disconnectSignal(reply.raw, () => ctx.logger.info(disconnectMessage(requestId)));
-    const job = { requestId, promptIds, params: { ...params, maxTokens: fitted }, stop: stopList(body.options?.stop), signal: disconnect.signal };
+    const job = { requestId, promptIds, params: { ...params, maxTokens: fitted }, stop: stopList(body.options?.stop), stopTokens: ctx.defaults.stopTokens ?? [], signal: disconnect.signal };
     const deps = { backend, queue: ctx.queue, validation: ctx.validation, artifacts: ctx.artifacts, logger: ctx.logger };
     const startMs = performance.now();
     const head = () => ({ model: body.model, created_at: new Date().toISOString() });

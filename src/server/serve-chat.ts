@@ -1,7 +1,8 @@
 // One chat request on the server, whatever its route (OpenAI or Ollama): the same pipeline as a
 // CLI turn (ChatRequest → GenerationClient → parsed events → artifacts), with the server's parts:
 //   queue (one GPU) → prompt length check → attempts: client.chat → route-neutral ReplyEvents
-//   (reasoning, content, tool-call start/arguments) with stop strings applied on the answer
+//   (reasoning, content, tool-call start/arguments) with stop strings applied on the answer and the
+//   server's stop token ids (`--stop`) on every token
 //   → response hooks (response_format) → retry with the next seed, or done → artifacts.
 // Cancelling `job.signal` (the client went away) stops the generation within one decode step and
 // frees the GPU at once. Under a response_format the answer text is held until it validates
@@ -11,14 +12,16 @@
 import { randomBytes } from 'node:crypto';
 import { outcomeOf, parseArtifactOf } from '../chat/attempt.js';
 import type { RunArtifacts } from '../chat/artifacts.js';
+import { createTokenCounter, fitContext, splitTurns } from '../chat/budget.js';
 import type { RetryDecision } from '../chat/retry.js';
 import { renderChatPrompt } from '../client/local.js';
-import type { ChatRequest, ChatResult, ClientEvent } from '../client/types.js';
+import { harmonyMessagesOf, type ChatRequest, type ChatResult, type ClientEvent } from '../client/types.js';
 import type { TokenEvent } from '../generate/types.js';
 import { classifyRecipient, type FunctionToolCall } from '../harmony/tool-calls.js';
 import type { EngineBackend } from './engine.js';
 import { ApiError } from './errors.js';
 import type { ServerLogger } from './log.js';
+import type { ContextWindow } from './map-common.js';
 import type { GpuQueue } from './queue.js';
 import { StopMatcher } from './stop-strings.js';
 import type { ResponseFormat, RouteName, ValidationStage } from './validation.js';
@@ -28,6 +31,8 @@ export interface ChatJob {
   readonly route: RouteName;
   readonly request: ChatRequest;
   readonly stop: readonly string[];
+  /** Token ids that end the reply besides Harmony's (the server's `--stop`); like a stop string, nothing from that token on is sent. */
+  readonly stopTokens?: readonly number[];
   readonly format?: ResponseFormat;
   /** false (tool_choice none): function calls the model makes anyway are dropped. */
   readonly allowToolCalls: boolean;
@@ -75,15 +80,58 @@ export function newCallId(): string {
   return `call_${randomBytes(12).toString('hex')}`;
 }
 
-/** Fits a request into the context: 400 when the prompt alone does not fit, else caps maxTokens. */
-export function fitChatRequest(request: ChatRequest, backend: EngineBackend): ChatRequest {
-  const promptTokens = renderChatPrompt(backend.encoding, request).length;
+export interface FittedChat {
+  readonly request: ChatRequest;
+  /** Earlier turns left out to fit the request's context window. */
+  readonly droppedTurns: number;
+}
+
+/**
+ * Fits a request into the context, with at least one token left for the reply, and caps maxTokens
+ * to what is left. Without a window the prompt is taken as sent (400 when it does not fit). With a
+ * window (Ollama's num_ctx) the turn pipeline's budget applies (src/chat/budget.ts): system and
+ * developer messages and the last turn are kept, earlier turns are dropped oldest first until the
+ * reply's maxTokens fits too; 400 naming the window when the kept messages alone do not fit.
+ */
+export function fitChatRequest(request: ChatRequest, backend: EngineBackend, window?: ContextWindow): FittedChat {
+  const { encoding } = backend;
   const context = backend.info.contextLength;
-  if (promptTokens >= context) {
-    throw new ApiError(400, 'invalid_request_error', `This model's context is ${context} tokens; the prompt has ${promptTokens}. Shorten the messages.`, 'context_length_exceeded', 'messages');
+  const limit = Math.min(window?.tokens ?? context, context);
+  let fitted = request;
+  let droppedTurns = 0;
+  if (window !== undefined) {
+    const count = createTokenCounter(encoding.tokenizer, (request.developer?.tools ?? []).length > 0);
+    const fixed = harmonyMessagesOf({ ...request, messages: [] });
+    const fixedTokens = fixed.reduce((sum, message) => sum + count(message), 0);
+    // `<|start|>assistant` and any continuation: the rendered prompt past the messages.
+    const tailTokens = renderChatPrompt(encoding, { ...request, messages: [] }).length - fixedTokens;
+    const turns = splitTurns(request.messages);
+    const kept = fixedTokens + tailTokens + (turns.at(-1) ?? []).reduce((sum, message) => sum + count(message), 0);
+    if (kept >= limit) throw contextExceeded(limit, kept, window);
+    const reserveTokens = Math.min(request.params.maxTokens, limit - kept);
+    const budget = fitContext(fixed, request.messages, count, { maxContextTokens: limit, marginTokens: 0, reserveTokens, maxHistoryTurns: 0, tailTokens });
+    droppedTurns = budget.droppedTurns;
+    if (droppedTurns > 0) fitted = { ...request, messages: budget.messages };
   }
-  const maxTokens = Math.min(request.params.maxTokens, context - promptTokens);
-  return maxTokens === request.params.maxTokens ? request : { ...request, params: { ...request.params, maxTokens } };
+  const promptTokens = renderChatPrompt(encoding, fitted).length;
+  if (promptTokens >= limit) throw contextExceeded(limit, promptTokens, window);
+  const maxTokens = Math.min(fitted.params.maxTokens, limit - promptTokens);
+  return { request: maxTokens === fitted.params.maxTokens ? fitted : { ...fitted, params: { ...fitted.params, maxTokens } }, droppedTurns };
+}
+
+/** The 400 of a prompt that leaves no room for a reply in `limit` tokens. */
+export function contextExceeded(limit: number, promptTokens: number, window: ContextWindow | undefined, param = 'messages'): ApiError {
+  const what = param === 'messages' ? 'messages' : 'prompt';
+  if (window?.param === undefined) {
+    return new ApiError(400, 'invalid_request_error', `This model's context is ${limit} tokens; the prompt has ${promptTokens}. Shorten the ${what}.`, 'context_length_exceeded', param);
+  }
+  const capped = window.requested !== undefined ? ` (${window.requested} asked, capped at this server's context)` : '';
+  const kept = param === 'messages' ? ' (the system and developer messages and the last turn, which are never dropped)' : '';
+  return new ApiError(
+    400, 'invalid_request_error',
+    `The prompt needs ${promptTokens} tokens${kept}, but the context window ${window.param} is ${limit}${capped}, leaving no room for a reply. Raise ${window.param} or shorten the ${what}.`,
+    'context_length_exceeded', `options.${window.param}`,
+  );
 }
 
 /** Serves `job` (its request already fitted by fitChatRequest). */
@@ -106,7 +154,7 @@ export async function serveChat(job: ChatJob, deps: ServeDeps, emit: (event: Rep
       const decision: RetryDecision = {
         action: verdict.ok ? 'accept' : retry ? 'retry' : 'give-up',
         reason: null,
-        detail: verdict.ok ? (run.stopped ? 'stop string matched' : result.finishReason === 'cancelled' ? 'cancelled: the client went away' : 'complete reply') : `${verdict.hook}: ${verdict.reason}${retry ? `; retrying with seed ${nextSeed}` : ''}`,
+        detail: verdict.ok ? (run.stopped ? `${run.stopToken !== undefined ? `stop token ${run.stopToken}` : 'stop string'} matched` : result.finishReason === 'cancelled' ? 'cancelled: the client went away' : 'complete reply') : `${verdict.hook}: ${verdict.reason}${retry ? `; retrying with seed ${nextSeed}` : ''}`,
         attempt, maxAttempts: job.maxAttempts, overrides: retry ? { seed: nextSeed } : {}, delayMs: 0,
       };
       deps.artifacts?.recordAttempt({
@@ -140,8 +188,10 @@ interface AttemptRun {
   readonly reasoning: string;
   readonly toolCalls: FunctionToolCall[];
   readonly contentLogprobs: TokenEvent[];
-  /** A stop string ended it. */
+  /** A stop string or a stop token ended it. */
   readonly stopped: boolean;
+  /** The stop token that ended it. */
+  readonly stopToken?: number;
 }
 
 /** One generation: client events → ReplyEvents (answer held back under a response_format). */
@@ -164,9 +214,18 @@ async function runAttempt(job: ChatJob, request: ChatRequest, deps: ServeDeps, e
     if (!holdContent) emit({ type: 'content', text, ...(logprobs.length > 0 ? { logprobs } : {}) });
   };
   const stream = deps.backend.client.chat(request, { signal });
+  const stopTokens = new Set(job.stopTokens ?? []);
+  let stopToken: number | undefined;
   for await (const event of stream) {
     emit({ type: 'raw', event });
+    // A stop token's events (and any queued after it) are not part of the reply.
+    if (stopToken !== undefined) continue;
     if (event.type === 'token') {
+      if (stopTokens.has(event.id)) {
+        stopToken = event.id;
+        stopController.abort(new Error('stop token'));
+        continue;
+      }
       const tapped = deps.backend.tokenLogprobs?.(event.index);
       if (tapped !== undefined) tokensSinceDelta.push(tapped);
     }
@@ -207,5 +266,5 @@ async function runAttempt(job: ChatJob, request: ChatRequest, deps: ServeDeps, e
   }
   const result = await stream.result;
   if (!matcher.stopped) sendContent(matcher.flush());
-  return { result, content, reasoning, toolCalls, contentLogprobs, stopped: matcher.stopped };
+  return { result, content, reasoning, toolCalls, contentLogprobs, stopped: matcher.stopped || stopToken !== undefined, ...(stopToken !== undefined ? { stopToken } : {}) };
 }

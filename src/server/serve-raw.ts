@@ -1,7 +1,7 @@
 // A raw completion (no chat template): /v1/completions and Ollama's /api/generate with raw: true.
 // The prompt text is tokenized with special tokens allowed (a caller may write Harmony by hand);
-// generation stops at <|return|>, <|call|>, <|endoftext|>, a `stop` string, max_tokens or the end
-// of the context. Text is decoded incrementally (UTF-8 safe); stop tokens are not part of it.
+// generation stops at <|return|>, <|call|>, <|endoftext|>, the server's `--stop` ids, a `stop`
+// string, max_tokens or the end of the context. Text is decoded incrementally (UTF-8 safe); stop tokens are not part of it.
 // Same queue, cancellation and artifacts as a chat request.
 
 import { parseArtifactOf } from '../chat/attempt.js';
@@ -9,7 +9,8 @@ import type { GenerationResult, GenerateParams, TokenEvent } from '../generate/t
 import type { ChatResult } from '../client/types.js';
 import { SPECIAL_TOKENS } from '../tokenizer/special-tokens.js';
 import { ApiError } from './errors.js';
-import type { ServeDeps } from './serve-chat.js';
+import type { ContextWindow } from './map-common.js';
+import { contextExceeded, type ServeDeps } from './serve-chat.js';
 import { StopMatcher } from './stop-strings.js';
 
 export const RAW_STOP_TOKENS: readonly number[] = Object.freeze([SPECIAL_TOKENS.RETURN, SPECIAL_TOKENS.CALL, SPECIAL_TOKENS.END_OF_TEXT]);
@@ -19,6 +20,8 @@ export interface RawJob {
   readonly promptIds: readonly number[];
   readonly params: GenerateParams;
   readonly stop: readonly string[];
+  /** Token ids that end the generation besides RAW_STOP_TOKENS (the server's `--stop`). */
+  readonly stopTokens?: readonly number[];
   readonly signal: AbortSignal;
 }
 
@@ -40,12 +43,12 @@ export interface RawReply {
 
 const MS_PER_S = 1000;
 
-export function checkRawPrompt(promptIds: readonly number[], maxTokens: number, contextLength: number): number {
+/** The reply's max tokens once the prompt is in the context (or the request's window, Ollama's num_ctx); 400 when no room is left. */
+export function checkRawPrompt(promptIds: readonly number[], maxTokens: number, contextLength: number, window?: ContextWindow): number {
   if (promptIds.length === 0) throw new ApiError(400, 'invalid_request_error', 'The prompt is empty.', 'invalid_value', 'prompt');
-  if (promptIds.length >= contextLength) {
-    throw new ApiError(400, 'invalid_request_error', `This model's context is ${contextLength} tokens; the prompt has ${promptIds.length}.`, 'context_length_exceeded', 'prompt');
-  }
-  return Math.min(maxTokens, contextLength - promptIds.length);
+  const limit = Math.min(window?.tokens ?? contextLength, contextLength);
+  if (promptIds.length >= limit) throw contextExceeded(limit, promptIds.length, window, 'prompt');
+  return Math.min(maxTokens, limit - promptIds.length);
 }
 
 export async function serveRaw(job: RawJob, deps: ServeDeps, emit: (piece: RawPiece) => void): Promise<RawReply> {
@@ -62,7 +65,7 @@ export async function serveRaw(job: RawJob, deps: ServeDeps, emit: (piece: RawPi
     const ids: number[] = [];
     let text = '';
     let pendingTokens: TokenEvent[] = [];
-    const stopTokens = job.params.stopTokens ?? RAW_STOP_TOKENS;
+    const stopTokens = job.params.stopTokens ?? [...RAW_STOP_TOKENS, ...(job.stopTokens ?? [])];
     const generation = generator.generate(job.promptIds, { ...job.params, stopTokens }, { signal: AbortSignal.any([job.signal, stopController.signal]) });
     for await (const token of generation) {
       ids.push(token.id);

@@ -1,9 +1,10 @@
 // End to end: the real `wgh serve` process on the tiny random-weight model (lavapipe), driven by
 // the official `openai` and `ollama` npm clients. The model's words are noise, so these check the
 // protocol: streaming (incremental, by event order against the server's own log), usage, prefix
-// reuse, a client that disconnects mid-stream (its generation stops, the GPU serves the next
-// request), errors and the API key, health, artifacts. The model-dependent cases (tool round trip,
-// reasoning) are in serve-trained.test.ts. One server for the whole file.
+// reuse, a client that disconnects mid-stream on /v1/completions, /v1/chat/completions and
+// /api/chat (its generation stops, the GPU serves the next request), errors and the API key,
+// health, artifacts. The model-dependent cases (tool round trip, reasoning) are in
+// serve-trained.test.ts. One server for the whole file.
 
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,59 @@ describe('wgh serve (tiny random model)', () => {
     const done = await waitForLog(() => srv.stderr(), new RegExp(`req#${requestIdx} done: finish (\\w+), (\\d+) tokens`));
     expect(done[1]).toBe('cancelled');
     expect(Number(done[2])).toBeLessThan(100); // stopped within a few steps of the disconnect, not at 900
+  });
+
+  it('chat, streaming (openai SDK): a client that disconnects mid-stream cancels its generation; the next request is served', async () => {
+    // tool_choice prefills a call, so the random tokens stream as argument deltas from the first token on
+    const controller = new AbortController();
+    const stream = await openai.chat.completions.create(
+      {
+        model: MODEL, messages: [{ role: 'user', content: 'Tell me everything' }], max_tokens: 900, stream: true,
+        tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }], tool_choice: { type: 'function', function: { name: 'f' } },
+      },
+      { signal: controller.signal },
+    );
+    for await (const chunk of stream) {
+      if ((chunk.choices[0]?.delta.tool_calls?.[0]?.function?.arguments ?? '').length === 0) continue;
+      controller.abort(); // the SDK ends the iteration quietly
+      break;
+    }
+    const next = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Still there?' }], max_tokens: 3 });
+    expect(next.usage?.completion_tokens).toBe(3);
+    const requestIdx = (await waitForLog(() => srv.stderr(), /req#(\d+) POST \/v1\/chat\/completions: 1 messages, max_tokens 900, stream true/))[1];
+    await waitForLog(() => srv.stderr(), new RegExp(`req#${requestIdx} client disconnected`));
+    const done = await waitForLog(() => srv.stderr(), new RegExp(`req#${requestIdx} done: finish (\\w+), \\d+ prompt \\(\\d+ cached\\) \\+ (\\d+) completion`));
+    expect(done[1]).toBe('cancelled');
+    expect(Number(done[2])).toBeLessThan(100); // stopped within a few steps of the disconnect, not at 900
+  });
+
+  it('ollama /api/chat, streaming (ollama client abort()): a client that disconnects mid-stream cancels its generation; the next request is served', async () => {
+    // The `wgh.harmony` extension prefills the final channel, so the random tokens stream as content
+    // from the first token on (unprefilled, the parser waits for a <|message|> the random model never samples).
+    const request = {
+      model: MODEL, stream: true as const, messages: [],
+      wgh: { harmony: { system: { reasoning_effort: 'low' }, messages: [{ role: 'user', content: 'Tell me everything' }], params: { maxTokens: 900 }, continuation: { text: '<|channel|>final<|message|>' } } },
+    };
+    const parts = await ollama.chat(request);
+    let numContentParts = 0;
+    try {
+      for await (const part of parts) {
+        if (part.message.content.length === 0) continue;
+        numContentParts++;
+        parts.abort();
+        break;
+      }
+    } catch (err) {
+      expect((err as Error).name).toBe('AbortError'); // ollama-js may surface its own abort
+    }
+    expect(numContentParts).toBe(1);
+    const next = await ollama.chat({ model: MODEL, messages: [{ role: 'user', content: 'Still there?' }], options: { num_predict: 3 } });
+    expect(next.eval_count).toBe(3);
+    const requestIdx = (await waitForLog(() => srv.stderr(), /req#(\d+) POST \/api\/chat: 1 messages, max_tokens 900, stream true/))[1];
+    await waitForLog(() => srv.stderr(), new RegExp(`req#${requestIdx} client disconnected`));
+    const done = await waitForLog(() => srv.stderr(), new RegExp(`req#${requestIdx} done: finish (\\w+), \\d+ prompt \\(\\d+ cached\\) \\+ (\\d+) completion`));
+    expect(done[1]).toBe('cancelled');
+    expect(Number(done[2])).toBeLessThan(100);
   });
 
   it('ollama client: chat streaming with think, generate, list, show', async () => {

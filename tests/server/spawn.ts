@@ -19,7 +19,8 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-const START_TIMEOUT_MS = 60_000;
+// The demo model warms up (compiles its pipelines) in 30–40 s on two busy lavapipe cores.
+const START_TIMEOUT_MS = 180_000;
 
 export function spawnServe(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ServeProcess> {
   if (!existsSync(CLI_ENTRY)) return Promise.reject(new Error(`spawnServe: ${CLI_ENTRY} does not exist; run \`npm run build\` first`));
