@@ -29,7 +29,7 @@ const FLAG_BIAS: u32 = 2u;
 const FLAG_LOGPROBS: u32 = 4u;
 // result flags (state[STATE_LAST_FLAGS], debug record)
 const RESULT_BOUNDARY_OVERFLOW: u32 = 1u;  // > CAND tokens in the pool's last bin: lowest ids taken
-const RESULT_NUCLEUS_TRUNCATED: u32 = 2u;  // the nucleus is larger than the pool: the whole pool kept
+const RESULT_NUCLEUS_WIDE: u32 = 2u;       // top-p's nucleus is wider than the pool: exact threshold draw over all V
 const RESULT_NO_VALID_TOKEN: u32 = 4u;     // every id banned: the lowest id was returned
 const RESULT_POOL_CAPPED: u32 = 8u;        // the nucleus bound needed more than CAND tokens (pass 3)
 // state words

@@ -2,9 +2,12 @@
 // pool from pass 3's regions, sorts it (z desc, id asc), applies top-k -> top-p -> min-p, draws with
 // u = Philox(seed, step), writes the id, the history and logprobs, and moves the penalty window and
 // the step counter. Without a pool (temperature only) it draws over all V in id order in two levels.
+// Top-p alone with a nucleus wider than the pool's exact prefix: exact threshold draw over all V
+// (sample-wide.wgsl), decided here, on the GPU; the pool then only serves the top-N logprobs.
 //#include "sample-rng.wgsl"
 //#include "sample-common.wgsl"
 //#include "sample-scan.wgsl"
+//#include "sample-wide.wgsl"
 
 const SORT_ITEMS: u32 = 8;       // pool slots per thread (WG_SIZE * SORT_ITEMS >= CAND)
 const EDGE_TABLE: u32 = 260;     // offsets of the gather's second and third tables in pool_id (>= max NWG + 1)
@@ -16,6 +19,7 @@ const PICK_LAST_END: u32 = 2u;     // one past the last one with non-zero mass (
 const PICK_CHOSEN: u32 = 3u;
 const BC_POOL_COUNT: u32 = 0u;
 const BC_RESIDUAL: u32 = 1u;
+const BC_WIDE: u32 = 2u;
 
 // Reset the three picks of a draw (first crossing, last non-empty, chosen id) from thread 0.
 fn reset_draw_picks(tid: u32, first: u32, chosen: u32) {
@@ -131,10 +135,11 @@ fn f32_sample_select(@builtin(local_invocation_index) tid: u32) {
   var r_key: array<u32, SORT_ITEMS>;
   var r_id: array<u32, SORT_ITEMS>;
   var n = 0u;
+  var total_full = 0u;   // the pool's first total_full slots (whole bins) are an exact prefix of the order
   if (params.pool_need > 0u) {
     flags |= plan_flags;
     let full_excl = u32(totals.excl.z);
-    let total_full = u32(totals.total.z);
+    total_full = u32(totals.total.z);
     let edge_excl = u32(totals.excl.w);
     let total_edge = u32(totals.total.w);
     // Tables in pool_id (free until the gathered ids are written back): exclusive prefix of the
@@ -224,7 +229,12 @@ fn f32_sample_select(@builtin(local_invocation_index) tid: u32) {
     }
     workgroupBarrier();
     top_p_len = atomicLoad(&picks[PICK_LEN]);
-    if (params.top_p < 1.0 && params.top_k == 0u && k_scan.z < p_target) { flags |= RESULT_NUCLEUS_TRUNCATED; }
+    // Top-p alone: the pool's cut is exact when it falls inside the exact prefix (whole bins); else
+    // the nucleus is wider than that prefix and the wide path below draws over all V instead.
+    if (tid == 0u) {
+      let wide = params.top_p < 1.0 && params.top_k == 0u && (k_scan.z < p_target || top_p_len > total_full);
+      bcast[BC_WIDE] = select(0u, 1u, wide);
+    }
     // Min-p (p >= min_p * p_max, i.e. e >= min_p), then the draw over what is left.
     var kept_local = 0.0;
     for (var j = 0u; j < SORT_ITEMS; j++) {
@@ -250,6 +260,17 @@ fn f32_sample_select(@builtin(local_invocation_index) tid: u32) {
     let first = atomicLoad(&picks[PICK_FIRST]);
     let last_end = atomicLoad(&picks[PICK_LAST_END]);
     if (first < CAND) { chosen = pool_id[first]; } else if (last_end > 0u) { chosen = pool_id[last_end - 1u]; }
+    if (workgroupUniformLoad(&bcast[BC_WIDE]) != 0u) {
+      let wide = wide_draw(tid, m_z, p_target, u, gmax_id);
+      chosen = wide.chosen;
+      kept_mass = wide.kept_mass;
+      top_p_len = 0u;
+      for (var j = 0u; j < SORT_ITEMS; j++) { r_prob[j] = 0.0; }
+      // The pool's deviations (capped nucleus bound, boundary bin by id) no longer touch the draw;
+      // the boundary flag stays when the top-N logprobs come from that pool.
+      flags &= ~(RESULT_POOL_CAPPED | select(RESULT_BOUNDARY_OVERFLOW, 0u, params.top_logprobs > 0u));
+      flags |= RESULT_NUCLEUS_WIDE;
+    }
   } else if (params.mode == MODE_FULL) {
     // Inverse CDF over all V in id order, in two levels (cf. Metal's gptoss_f32_sample): the chunk
     // from pass 2's chunk sums, then the token inside the chunk from a scan of its weights.

@@ -13,11 +13,17 @@
 //    id in it, exactly (ties -> lowest id).
 //  - e = exp((z - max z) / T). top-k keeps the first k of the order (exactly k; ties by id).
 //    top-p keeps the shortest prefix of the order whose mass reaches topP * (mass of the top-k set,
-//    or of all V); min-p keeps e >= minP (p >= minP * p_max); the first token always survives.
+//    or of all V) when that prefix lies in the pool's exact prefix (below); min-p keeps e >= minP
+//    (p >= minP * p_max); the first token always survives.
+//  - Wide nucleus (top-p without top-k, the prefix longer than the pool's exact prefix P: the
+//    tokens of the whole histogram bins that fit in POOL_CAPACITY, see pass 3): top-p keeps every
+//    token with z >= t, t the largest z such that the mass of {z >= t} reaches topP * Z (ties at t
+//    all kept; without ties the same set as the prefix), found on the GPU by a radix select on the
+//    z bits (sample-wide.wgsl; only when needed: no read-back, nothing extra on the fast path).
 //  - The draw: u = Philox4x32-10(counter = (step, 0, 0, 0), key = seed) >> 8 as 24 bits, target
 //    u * (kept mass), the first token whose inclusive cumulative mass exceeds it, walking the
-//    sorted pool when top-k or top-p is on and ascending ids over all V when not (both exact in
-//    distribution; the walk order only decides which token a given u maps to).
+//    sorted pool when top-k or top-p is on (the nucleus fits) and ascending ids over all V when not
+//    (all exact in distribution; the walk order only decides which token a given u maps to).
 //  - Logprobs are log-softmax of z over all V at temperature 1: after penalties, bias and mask,
 //    before temperature and truncation (vLLM's "processed" logprobs at T = 1; they do not depend on
 //    the sampling temperature, so greedy runs report them too). Top-N are the first N of the order.
@@ -34,8 +40,9 @@
 //
 // Limits (documented deviations, flagged per step in the status words):
 //  - The pool (top-k / top-p candidates) holds at most POOL_CAPACITY = 2040 tokens; topK <= 1024.
-//  - top-p alone: if the nucleus needs more than 2040 tokens, the 2040 best are kept
-//    (RESULT_NUCLEUS_TRUNCATED); min-p and pure temperature sampling are exact at any size.
+//    top-p alone is exact at any nucleus size: a nucleus wider than the pool's exact prefix takes
+//    the wide path (flag RESULT_NUCLEUS_WIDE, informational: 9 extra one-workgroup streams of z);
+//    min-p and pure temperature sampling are exact at any size.
 //  - If more than ~1000 tokens fall within 1/32 nat of the top-k boundary (near-ties), the boundary
 //    bin is filled by lowest id (RESULT_BOUNDARY_OVERFLOW): exact for exact ties.
 
@@ -115,7 +122,8 @@ const FLAG_LOGPROBS = 4;
 /** Per-step result flags (status words and debug record). */
 export const SAMPLE_RESULT = {
   boundaryOverflow: 1,
-  nucleusTruncated: 2,
+  /** Not a deviation: top-p's nucleus was wider than the pool, drawn exactly over all V. */
+  nucleusWide: 2,
   noValidToken: 4,
   poolCapped: 8,
 } as const;

@@ -2,7 +2,7 @@
 // reference probabilities (chi-square), token-for-token agreement with the float64 reference,
 // determinism, queued steps, and gpt-oss-size vocabularies (V = 201088).
 import { afterAll, describe, expect, it } from 'vitest';
-import { POOL_CAPACITY } from '../../src/kernels/sampler.js';
+import { POOL_CAPACITY, SAMPLE_RESULT } from '../../src/kernels/sampler.js';
 import type { SamplingParams } from '../../src/generate/sampling-params.js';
 import { expectClose } from '../helpers/close.js';
 import { useGpu } from '../helpers/gpu.js';
@@ -254,4 +254,58 @@ describe('sampler draws: gpt-oss vocabulary (V = 201088)', () => {
     expect(refNucleusSize(z, p)).toBeLessThan(POOL_CAPACITY / 2);
     await runReal(logits, { temperature: 1, topP: 0.8 }, 3);
   });
+});
+
+describe('sampler draws: top-p wider than the pool at V = 201088', () => {
+  const gpu = useGpu();
+  it('T 1, top-p 0.9 on flat-ish logits: 400 draws all inside the reference nucleus, grouped chi-square', async () => {
+    const logits = randF32(seeded(SEED + 6), GPT_OSS_V, 0.5);
+    for (let v = GPT_OSS_MASK.from; v < GPT_OSS_V; v++) logits[v] = 40;
+    const p = params({ temperature: 1, topP: 0.9, seed: 606 });
+    const z = Float64Array.from(logits);
+    for (let v = GPT_OSS_MASK.from; v < GPT_OSS_V; v++) z[v] = -Infinity;
+    const numNucleus = refNucleusSize(z, p);
+    expect(numNucleus).toBeGreaterThan(100000);
+    const rig = new SamplerRig(gpu(), { vocabSize: GPT_OSS_V, maskRange: GPT_OSS_MASK });
+    rig.setLogits(logits);
+    const NUM = 400;
+    const got = await rig.sample(p, NUM);
+    expect((await rig.sampler.readStatus()).stickyFlags).toBe(SAMPLE_RESULT.nucleusWide);
+    rig.destroy();
+    const ref = new RefSampler(GPT_OSS_V, GPT_OSS_MASK);
+    ref.begin(p);
+    const want = ref.step1(logits);
+    expect(want.mode).toBe('wide');
+    const kept = new Set(want.keptIds);
+    expect(kept.size).toBe(numNucleus);
+    const outside = Array.from(got).filter((id) => !kept.has(id));
+    expect(outside).toEqual([]);
+    // token for token: the same u gives the same id (the wide walk is in id order; a draw within
+    // AMBIGUOUS_REL of a CDF step is not compared)
+    const cdf: number[] = [];
+    want.keptProbs.reduce((acc, q, i) => (cdf[i] = acc + q), 0);
+    let mismatches = 0;
+    for (let step = 0; step < NUM; step++) {
+      const u = sampleUniform(p.seed, step);
+      let at = cdf.findIndex((c) => c > u);
+      if (at < 0) at = cdf.length - 1;
+      const nearStep = Math.abs(cdf[at] - u) < 4e-6 || (at > 0 && Math.abs(u - cdf[at - 1]) < 4e-6);
+      if (!nearStep && want.keptIds[at] !== got[step]) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+    // 10 groups of ids of equal reference mass: chi-square, 9 df
+    const GROUPS = 10;
+    const groupOf = new Map<number, number>();
+    let cum = 0;
+    want.keptIds.forEach((id, i) => {
+      groupOf.set(id, Math.min(GROUPS - 1, Math.floor(cum * GROUPS)));
+      cum += want.keptProbs[i];
+    });
+    const counts = new Array<number>(GROUPS).fill(0);
+    for (const id of got) counts[groupOf.get(id)!]++;
+    const probs = new Array<number>(GROUPS).fill(0);
+    want.keptIds.forEach((id, i) => (probs[groupOf.get(id)!] += want.keptProbs[i]));
+    const x2 = chiSquareStatistic(counts, probs);
+    expect(x2, `X² = ${x2.toFixed(2)}`).toBeLessThan(chiSquareCritical(FALSE_FAILURE, GROUPS - 1));
+  }, 300000);
 });

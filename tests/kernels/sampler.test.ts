@@ -11,7 +11,7 @@ import { expectClose, expectExact } from '../helpers/close.js';
 import { useGpu } from '../helpers/gpu.js';
 import { normal, randF32, seeded } from '../helpers/random.js';
 import { SamplerRig, params } from '../helpers/sampler-rig.js';
-import { NO_TOKEN, RefSampler, refLogSumExp, refPenalise, refSelect, sortedOrder } from '../reference/sampler.js';
+import { NO_TOKEN, RefSampler, refLogSumExp, refNucleusSize, refPenalise, refSelect, sortedOrder } from '../reference/sampler.js';
 
 const SEED = 4242;
 // Penalised logits with non-dyadic parameters: the bias add, the multiply by fround(1/p) (HF
@@ -326,7 +326,7 @@ describe('f32_sample_*: logprobs', () => {
   });
 });
 
-describe('f32_sample_*: documented fallbacks', () => {
+describe('f32_sample_*: documented fallbacks and the pool boundary', () => {
   const gpu = useGpu();
   const V = 8192;
   let rig: SamplerRig;
@@ -343,19 +343,6 @@ describe('f32_sample_*: documented fallbacks', () => {
     expect((await rig.sampler.readStatus()).lastFlags).toBe(SAMPLE_RESULT.boundaryOverflow);
     const want = refSelect(new Float64Array(V).fill(1.5), p, 0.5);
     expect(got.ids).toEqual(want.keptIds);
-  });
-
-  it('flat logits, top-p 0.5: the nucleus (4096) exceeds the pool: the 2040 lowest ids are kept', async () => {
-    rig ??= new SamplerRig(gpu(), { vocabSize: V });
-    rig.setLogits(new Float32Array(V).fill(-2));
-    rig.sampler.begin(params({ temperature: 1, topP: 0.5 }));
-    await rig.run(1);
-    const got = await keptPool(rig);
-    expect(got.ids).toEqual(Array.from({ length: POOL_CAPACITY }, (_, v) => v));
-    expectClose(got.probs, new Array(POOL_CAPACITY).fill(1 / POOL_CAPACITY), PROB_TOL);
-    const status = await rig.sampler.readStatus();
-    expect(status.lastFlags).toBe(SAMPLE_RESULT.boundaryOverflow | SAMPLE_RESULT.nucleusTruncated);
-    expect(status.stickyFlags & SAMPLE_RESULT.nucleusTruncated).toBeTruthy();
   });
 
   it('a nucleus just under the pool size is exact (no flag)', async () => {
@@ -375,5 +362,98 @@ describe('f32_sample_*: documented fallbacks', () => {
     expect(got.ids.length).toBe(1351);
     expect((await rig.sampler.readStatus()).lastFlags).toBe(0);
     expect(sortedOrder(Float64Array.from(logits)).slice(0, 3)).toEqual([0, 5, 10]);
+  });
+});
+
+/** The ids the last GPU step could draw: the pool's kept ids, or (wide path) the ids with weight > 0. */
+async function drawableIds(rig: SamplerRig): Promise<number[]> {
+  const dbg = await rig.sampler.readDebug();
+  if (dbg.flags & SAMPLE_RESULT.nucleusWide) return [...dbg.weights.keys()].filter((v) => dbg.weights[v] > 0);
+  return (await keptPool(rig)).ids;
+}
+
+describe('f32_sample_*: exact top-p when the nucleus is wider than the pool', () => {
+  const gpu = useGpu();
+  const V = 8192;
+  let rig: SamplerRig;
+  afterAll(() => rig?.destroy());
+
+  // numTied tokens tied at z = 0 (scattered ids), the rest at -40 (mass ~4e-18 each): p = (N - 0.5) / numTied
+  // needs exactly N of them by the prefix rule; the threshold rule keeps all ties (the exact set).
+  it.each([
+    ['2040 tied, needs 2040: fits the pool (prefix rule, fast path)', 2040, 2040, 2040, false],
+    ['2041 tied, needs 2041: wide path, all 2041', 2041, 2041, 2041, true],
+    ['5000 tied, needs 5000: wide path, all 5000', 5000, 5000, 5000, true],
+    ['3000 tied, needs 2500: wide path keeps every tie at t (3000)', 3000, 2500, 3000, true],
+  ])('%s', async (_name, numTied, need, numKept, wide) => {
+    rig ??= new SamplerRig(gpu(), { vocabSize: V });
+    const logits = new Float32Array(V).fill(-40);
+    for (let k = 0; k < numTied; k++) logits[(k * 7) % V] = 0;
+    rig.setLogits(logits);
+    const p = params({ temperature: 1, topP: (need - 0.5) / numTied, seed: 17 });
+    rig.sampler.begin(p);
+    await rig.run(1);
+    const want = refSelect(Float64Array.from(logits), p, 0.1234567); // u off every CDF step of the ties
+    expect(want.ambiguous).toBe(false);
+    expect(want.mode).toBe(wide ? 'wide' : 'pool');
+    const got = await drawableIds(rig);
+    expect(got.length).toBe(numKept);
+    expect([...got].sort((a, b) => a - b)).toEqual([...want.keptIds].sort((a, b) => a - b));
+    // (the fast path may report poolCapped: the nucleus bound's margin did not fit, the nucleus did)
+    expect((await rig.sampler.readStatus()).lastFlags & ~SAMPLE_RESULT.poolCapped).toBe(wide ? SAMPLE_RESULT.nucleusWide : 0);
+  });
+
+  it('distinct logits: nucleus of 2039 / 2041 / 5000 tokens, sets equal the reference (V=8192)', async () => {
+    rig ??= new SamplerRig(gpu(), { vocabSize: V });
+    // z = -k / 4096 for the k-th id of a permutation: all distinct, ~128 tokens per histogram bin
+    const logits = new Float32Array(V);
+    for (let k = 0; k < V; k++) logits[(k * 3001) % V] = -k / 4096;
+    rig.setLogits(logits);
+    const z = Float64Array.from(logits);
+    const order = sortedOrder(z);
+    const e = order.map((v) => Math.exp(z[v] - z[order[0]]));
+    const total = e.reduce((a, b) => a + b, 0);
+    for (const need of [2039, 2041, 5000]) {
+      // top_p halfway between the masses of need - 1 and need tokens
+      let cum = 0;
+      for (let k = 0; k < need - 1; k++) cum += e[k];
+      const p = params({ temperature: 1, topP: (cum + e[need - 1] / 2) / total, seed: 3 });
+      expect(refNucleusSize(z, p)).toBe(need);
+      rig.sampler.begin(p);
+      await rig.run(1);
+      const want = refSelect(z, p, 0.5);
+      expect(want.ambiguous).toBe(false);
+      const got = await drawableIds(rig);
+      expect([...got].sort((a, b) => a - b), `need ${need}`).toEqual([...want.keptIds].sort((a, b) => a - b));
+      expect(got.length).toBe(need);
+      expect(want.mode).toBe(need > 2040 ? 'wide' : want.mode);
+    }
+  });
+
+  it('with top-k 1024 it stays pool-based; with min-p the wide set is cut by min-p', async () => {
+    rig ??= new SamplerRig(gpu(), { vocabSize: V });
+    const logits = craftedLogits(V, SEED + 9, 0.7);
+    rig.setLogits(logits);
+    const z = Float64Array.from(logits);
+    const pk = params({ temperature: 1, topP: 0.9, topK: 1024, seed: 1 });
+    expect(refNucleusSize(z, params({ temperature: 1, topP: 0.9 }))).toBeGreaterThan(4000);
+    rig.sampler.begin(pk);
+    await rig.run(1);
+    let want = refSelect(z, pk, 0.5);
+    expect(want.mode).toBe('pool');
+    expect((await keptPool(rig)).ids).toEqual(want.keptIds);
+    expect((await rig.sampler.readStatus()).lastFlags & SAMPLE_RESULT.nucleusWide).toBe(0);
+    // min-p halfway between the 3000th and 3001st e: the nucleus (> 4000) cut to 3000 tokens
+    const order = sortedOrder(z);
+    const minP = (Math.exp(z[order[2999]] - z[order[0]]) + Math.exp(z[order[3000]] - z[order[0]])) / 2;
+    const pm = params({ temperature: 1, topP: 0.9, minP, seed: 1 });
+    rig.sampler.begin(pm);
+    await rig.run(1);
+    want = refSelect(z, pm, 0.5);
+    expect(want.mode).toBe('wide');
+    const got = await drawableIds(rig);
+    expect(got).toEqual(want.keptIds); // both in id order
+    expect(got.length).toBeLessThan(refNucleusSize(z, pm));
+    expect(got.length).toBe(3000);
   });
 });

@@ -79,9 +79,34 @@ export function refPenalise(logits: ArrayLike<number>, counts: ArrayLike<number>
   return z;
 }
 
+/** The sampler's pool capacity (POOL_CAPACITY in src/kernels/sampler.ts). */
+export const REF_POOL_CAPACITY = 2040;
+const NUM_BINS = 2048;
+const BINS_PER_NAT = 32;
+
+/**
+ * The GPU pool's exact prefix for top-p alone: the tokens of the first whole histogram bins (pass 2:
+ * bin = floor((max z - z) / T * 32) in f32, last bin catch-all) whose count fits the pool. `f32`
+ * false computes the bins in float64 (the two differ only for z on a bin edge: tests mark those).
+ */
+export function refExactPrefixSize(z: Float64Array, order: readonly number[], temperature: number, f32 = true): number {
+  const f = f32 ? Math.fround : (x: number) => x;
+  const m = z[order[0]];
+  const scale = f32 ? BINS_PER_NAT * Math.fround(1 / temperature) : BINS_PER_NAT / temperature;
+  const counts = new Array<number>(NUM_BINS).fill(0);
+  for (const v of order) counts[Math.floor(Math.min(f(f(f(m) - f(z[v])) * scale), NUM_BINS - 1))]++;
+  let total = 0;
+  for (const c of counts) {
+    if (total + c > REF_POOL_CAPACITY) break;
+    total += c;
+  }
+  return total;
+}
+
 export interface RefStep {
   readonly id: number;
-  readonly mode: 'greedy' | 'full' | 'pool';
+  /** 'wide': top-p alone with a nucleus wider than the pool's exact prefix (threshold rule, id order). */
+  readonly mode: 'greedy' | 'full' | 'pool' | 'wide';
   /** Kept ids and their renormalised probabilities, in the draw's walk order. */
   readonly keptIds: number[];
   readonly keptProbs: number[];
@@ -120,7 +145,7 @@ export function refSelect(z: Float64Array, p: SamplerParams, u: number): RefStep
   const order = sortedOrder(z);
   const greedy = p.temperature === 0 || p.topK === 1;
   const topK = p.topK >= V ? 0 : p.topK;
-  const mode = greedy ? 'greedy' : topK > 0 || p.topP < 1 ? 'pool' : 'full';
+  let mode: RefStep['mode'] = greedy ? 'greedy' : topK > 0 || p.topP < 1 ? 'pool' : 'full';
   const m = order.length > 0 ? z[order[0]] : 0;
   let ambiguous = false;
 
@@ -181,6 +206,31 @@ export function refSelect(z: Float64Array, p: SamplerParams, u: number): RefStep
         if (i >= topPLength) return 0;
         return i === 0 || x >= p.minP ? x : 0;
       });
+      if (topK === 0 && p.topP < 1) {
+        // Fast path iff the prefix fits the pool's exact prefix; else the threshold rule over all V.
+        const exact = refExactPrefixSize(z, order, p.temperature);
+        const target = p.topP * zRef;
+        let prefixMass = 0;
+        for (let i = 0; i < Math.min(exact, kLen); i++) prefixMass += e[i];
+        if (near(prefixMass, target, zRef) || (exact !== refExactPrefixSize(z, order, p.temperature, false) && topPLength > Math.min(exact, refExactPrefixSize(z, order, p.temperature, false)))) {
+          ambiguous = true;
+        }
+        if (topPLength > exact) {
+          mode = 'wide';
+          const t = z[order[topPLength - 1]];
+          const uncertainZ = new Set([...uncertain].map((i) => z[walk[i]]));
+          const byId = [...order].sort((a, b) => a - b);
+          uncertain.clear();
+          weights = byId.map((v, i) => {
+            const x = mass(v);
+            if (uncertainZ.has(z[v])) uncertain.add(i);
+            if (z[v] < t) return 0;
+            if (p.minP > 0 && near(x, p.minP, p.minP)) uncertain.add(i);
+            return x >= p.minP ? x : 0;
+          });
+          walk = byId;
+        }
+      }
     }
     let total = 0;
     let uncertainMass = 0;
