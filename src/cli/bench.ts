@@ -130,6 +130,7 @@ async function runBench(flags: BenchFlags): Promise<BenchRecord> {
         decode.push(result);
       }
       const first = prefill[0];
+      await gpu.queryBackend(); // the record names the backend Dawn opened, not the requested one
       return {
         schema: BENCH_SCHEMA,
         date: started.toISOString(),

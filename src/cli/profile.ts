@@ -154,6 +154,7 @@ async function runProfile(flags: ProfileFlags): Promise<void> {
       const decodeSection = buildSection(decode.lanes, cfg, napkinStep, steps, peak);
       const prefillSection = prefill ? buildSection(prefill.lanes, cfg, napkinPrefill(cfg, promptTokens, runner.maxBatch), 1, peak) : null;
       const profiledStepUs = summarize(decode.lanes.map((l) => l.spanUs));
+      await gpu.queryBackend(); // the record names the backend Dawn opened, not the requested one
       const report = {
         schema: PROFILE_SCHEMA,
         date: started.toISOString(),
