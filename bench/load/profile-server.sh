@@ -20,7 +20,8 @@ done
 log=$(mktemp)
 node "$root/dist/src/cli/main.js" serve --port 0 --runs-dir "$runs" ${serve_args[@]+"${serve_args[@]}"} >"$log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -f "$log"' EXIT
+# (|| true: under set -e a kill of the server already stopped below would make the script exit 1)
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 url=""
 for _ in $(seq 1 600); do
   url=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$log" | head -1)
