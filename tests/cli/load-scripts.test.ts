@@ -1,29 +1,18 @@
 // bench/load/profile-cli.sh and profile-server.sh (needs `npm run build`): the same two prompts on
 // the demo model through the CLI and through the server; each leaves run directories with the same
 // report, plots and timing columns, and greedy decoding gives the same replies both ways.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { REPO_ROOT, runCommand } from '../helpers/cli.js';
 
 const METRIC_FILES = ['report.md', 'timing.csv', 'decode_tps.svg', 'prompt_tokens.svg', 'ttft.svg'];
 const PROMPTS = ['What is 47 + 38?', 'Reverse the word garden.'];
 
-function runScript(script: string, args: readonly string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(REPO_ROOT, 'bench', 'load', script), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+async function runScript(script: string, args: readonly string[]): Promise<{ code: number | null; out: string }> {
+  const r = await runCommand('bash', [join(REPO_ROOT, 'bench', 'load', script), ...args], { timeoutMs: 240_000 });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 /** The run directories under `runs` that have `metrics/<side>`. */

@@ -33,8 +33,13 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
   if (!existsSync(CLI_ENTRY)) {
     return Promise.reject(new Error(`runCli: ${CLI_ENTRY} does not exist; run \`npm run build\` first`));
   }
+  return runCommand(process.execPath, [CLI_ENTRY, ...args], options);
+}
+
+/** Runs any program the way runCli runs the CLI (same options, same result). */
+export function runCommand(command: string, args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
